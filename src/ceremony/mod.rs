@@ -1,0 +1,154 @@
+//! Ceremonies: the file, the plan made from it, and the runner that
+//! carries the plan out. Data flows one way: file -> `Ceremony` (validated)
+//! -> `Plan` (numbered steps) -> HSM actions -> artifacts and transcript.
+
+mod actions;
+pub mod file;
+pub mod plan;
+pub mod runner;
+
+use std::path::PathBuf;
+
+use const_oid::ObjectIdentifier;
+use x509_cert::name::Name;
+use x509_cert::time::Validity;
+
+use crate::hsm::{HsmError, PinSource};
+use crate::output::OutputError;
+use crate::profile::ProfileError;
+use crate::profile::algorithm::{KeyAlgorithm, SignatureAlgorithm};
+
+pub use file::load;
+pub use plan::{Plan, Step};
+
+#[derive(Debug, thiserror::Error)]
+pub enum CeremonyError {
+    #[error("cannot read the ceremony file {file}: {source}")]
+    Read {
+        file: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{file}: {message}")]
+    Syntax { file: PathBuf, message: String },
+    #[error("{file} is refused:\n  - {}", .problems.join("\n  - "))]
+    Invalid {
+        file: PathBuf,
+        problems: Vec<String>,
+    },
+    #[error("the officer stopped the ceremony at step {step}")]
+    Stopped { step: u32 },
+    #[error("step {step} ({title}) failed: {source}")]
+    Hsm {
+        step: u32,
+        title: String,
+        #[source]
+        source: HsmError,
+    },
+    #[error("step {step} ({title}) failed: {source}")]
+    Profile {
+        step: u32,
+        title: String,
+        #[source]
+        source: ProfileError,
+    },
+    #[error("step {step} ({title}) failed: {source}")]
+    Output {
+        step: u32,
+        title: String,
+        #[source]
+        source: OutputError,
+    },
+    #[error("step {step} ({title}): internal error, {what} is missing")]
+    Internal {
+        step: u32,
+        title: String,
+        what: &'static str,
+    },
+    #[error("the transcript could not be written: {0}")]
+    Transcript(#[source] OutputError),
+}
+
+impl CeremonyError {
+    /// True when the input was refused before anything was touched.
+    pub fn is_refusal(&self) -> bool {
+        matches!(
+            self,
+            Self::Syntax { .. }
+                | Self::Invalid { .. }
+                | Self::Hsm {
+                    source: HsmError::LabelExists { .. },
+                    ..
+                }
+        )
+    }
+}
+
+/// A ceremony file after validation: every value typed and checked.
+#[derive(Debug, Clone)]
+pub struct Ceremony {
+    pub file: PathBuf,
+    pub file_sha256: String,
+    pub name: String,
+    pub hsm: HsmSpec,
+    pub body: Body,
+}
+
+#[derive(Debug, Clone)]
+pub struct HsmSpec {
+    pub module: PathBuf,
+    pub token: String,
+    pub pin: PinSource,
+}
+
+#[derive(Debug, Clone)]
+pub struct KeySpec {
+    pub label: String,
+    pub algorithm: KeyAlgorithm,
+}
+
+#[derive(Debug, Clone)]
+pub enum Body {
+    Key(KeyCeremony),
+    Root(RootCeremony),
+}
+
+impl Body {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Key(_) => "key",
+            Self::Root(_) => "root",
+        }
+    }
+
+    pub fn transcript(&self) -> &PathBuf {
+        match self {
+            Self::Key(k) => &k.transcript,
+            Self::Root(r) => &r.transcript,
+        }
+    }
+}
+
+/// `key`: generate the key pair and write its public key.
+#[derive(Debug, Clone)]
+pub struct KeyCeremony {
+    pub key: KeySpec,
+    pub public_key: PathBuf,
+    pub transcript: PathBuf,
+}
+
+/// `root`: generate the key pair and self-sign the root certificate.
+#[derive(Debug, Clone)]
+pub struct RootCeremony {
+    pub key: KeySpec,
+    pub subject: Name,
+    pub subject_text: String,
+    pub validity: Validity,
+    pub signature: SignatureAlgorithm,
+    pub path_len: Option<u8>,
+    pub crl_urls: Vec<String>,
+    pub policies: Vec<ObjectIdentifier>,
+    pub certificate: PathBuf,
+    pub public_key: PathBuf,
+    pub transcript: PathBuf,
+}

@@ -1,0 +1,315 @@
+//! The plan: the numbered steps of a ceremony, as data. `check` prints it,
+//! `script` renders it as a runbook and `run` executes it, so the printed
+//! runbook cannot drift from what runs.
+
+use std::fmt::Write;
+
+use super::{Body, Ceremony, KeySpec, RootCeremony};
+use crate::profile::checks::CHECKS;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Login,
+    GenerateKey,
+    ReadPublicKey,
+    DrawSerial,
+    PrepareRootCertificate,
+    SignRootCertificate,
+    WriteArtifacts,
+    Logout,
+}
+
+#[derive(Debug, Clone)]
+pub struct Step {
+    pub number: u32,
+    pub title: String,
+    pub details: Vec<String>,
+    /// What the witness watches for or writes down at this step.
+    pub witness: Option<String>,
+    /// The officer must confirm before the step runs (unless `--yes`).
+    pub confirm: bool,
+    pub action: Action,
+}
+
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub ceremony: Ceremony,
+    pub steps: Vec<Step>,
+}
+
+struct Steps(Vec<Step>);
+
+impl Steps {
+    fn add(
+        &mut self,
+        action: Action,
+        title: &str,
+        details: Vec<String>,
+        witness: Option<&str>,
+        confirm: bool,
+    ) {
+        self.0.push(Step {
+            number: self.0.len() as u32 + 1,
+            title: title.into(),
+            details,
+            witness: witness.map(str::to_string),
+            confirm,
+            action,
+        });
+    }
+}
+
+fn login(steps: &mut Steps, c: &Ceremony) {
+    steps.add(
+        Action::Login,
+        "Open the HSM and log in",
+        vec![
+            format!("PKCS#11 module: {}", c.hsm.module.display()),
+            format!("token label: \"{}\"", c.hsm.token),
+            format!("PIN: {}", c.hsm.pin.describe()),
+        ],
+        Some("Only the officer holding the PIN sees it; it is never shown or recorded."),
+        false,
+    );
+}
+
+fn generate(steps: &mut Steps, key: &KeySpec) {
+    steps.add(
+        Action::GenerateKey,
+        "Generate the key pair in the HSM",
+        vec![
+            format!(
+                "label: \"{}\"; refused if any object on the token already has it",
+                key.label
+            ),
+            format!("algorithm: {}", key.algorithm),
+            "private key: token object, private, sensitive, never extractable, sign only".into(),
+            "the attributes are read back and the ceremony stops if any differs".into(),
+        ],
+        Some(
+            "Confirm the label and algorithm match the ceremony sheet before the officer confirms.",
+        ),
+        true,
+    );
+    steps.add(
+        Action::ReadPublicKey,
+        "Read the public key",
+        vec!["the SHA-256 fingerprint of the public key (SubjectPublicKeyInfo) is printed".into()],
+        Some("Read the public key fingerprint aloud and write it on the ceremony sheet."),
+        false,
+    );
+}
+
+fn root_steps(steps: &mut Steps, r: &RootCeremony) {
+    steps.add(
+        Action::DrawSerial,
+        "Draw the serial number",
+        vec!["16 octets from the HSM's random number generator, 126 of them random bits".into()],
+        None,
+        false,
+    );
+    let mut details = vec![
+        format!("subject and issuer: {}", r.subject_text),
+        format!(
+            "validity: {} to {}",
+            r.validity.not_before.to_date_time(),
+            r.validity.not_after.to_date_time()
+        ),
+        format!("signature: {}", r.signature),
+        format!(
+            "basicConstraints (critical): CA, {}",
+            r.path_len
+                .map_or("no path length limit".into(), |n| format!("pathLen {n}"))
+        ),
+        "keyUsage (critical): keyCertSign, cRLSign".into(),
+        "subjectKeyIdentifier: SHA-1 of the public key".into(),
+    ];
+    if !r.crl_urls.is_empty() {
+        details.push(format!(
+            "CRL distribution points: {}",
+            r.crl_urls.join(", ")
+        ));
+    }
+    if !r.policies.is_empty() {
+        let p: Vec<String> = r.policies.iter().map(|o| o.to_string()).collect();
+        details.push(format!("certificate policies: {}", p.join(", ")));
+    }
+    details.push(format!(
+        "signed first with a throwaway lint key and checked ({} to {})",
+        CHECKS.first().map_or("", |c| c.0),
+        CHECKS.last().map_or("", |c| c.0)
+    ));
+    steps.add(
+        Action::PrepareRootCertificate,
+        "Build and check the root certificate",
+        details,
+        None,
+        false,
+    );
+    steps.add(
+        Action::SignRootCertificate,
+        "Sign the root certificate with the HSM key",
+        vec![
+            "the HSM signs the very bytes that passed the checks".into(),
+            "the signature is verified in software with the public key read from the HSM".into(),
+            "the signed certificate is parsed back and checked again".into(),
+        ],
+        Some("Confirm the subject and validity printed at the previous step match the ceremony sheet."),
+        true,
+    );
+}
+
+impl Plan {
+    pub fn new(ceremony: Ceremony) -> Self {
+        let mut steps = Steps(Vec::new());
+        login(&mut steps, &ceremony);
+        match &ceremony.body {
+            Body::Key(k) => {
+                generate(&mut steps, &k.key);
+                steps.add(
+                    Action::WriteArtifacts,
+                    "Write the public key",
+                    vec![format!("public key (PEM): {}", k.public_key.display())],
+                    Some("Compare the fingerprint printed with the one written down."),
+                    false,
+                );
+            }
+            Body::Root(r) => {
+                generate(&mut steps, &r.key);
+                root_steps(&mut steps, r);
+                steps.add(
+                    Action::WriteArtifacts,
+                    "Write the certificate and the public key",
+                    vec![
+                        format!("certificate (PEM): {}", r.certificate.display()),
+                        format!("public key (PEM): {}", r.public_key.display()),
+                        "nothing is overwritten; the files appear together or not at all".into(),
+                    ],
+                    Some("Read the certificate fingerprint aloud and write it on the ceremony sheet."),
+                    false,
+                );
+            }
+        }
+        steps.add(
+            Action::Logout,
+            "Log out and close the session",
+            vec![],
+            None,
+            false,
+        );
+        Self {
+            ceremony,
+            steps: steps.0,
+        }
+    }
+
+    fn header(&self) -> Vec<(String, String)> {
+        let c = &self.ceremony;
+        vec![
+            ("ceremony".into(), c.body.kind().into()),
+            ("name".into(), c.name.clone()),
+            ("file".into(), c.file.display().to_string()),
+            ("file SHA-256".into(), c.file_sha256.clone()),
+            (
+                "transcript".into(),
+                c.body.transcript().display().to_string(),
+            ),
+        ]
+    }
+
+    /// The numbered plan `rootca check` prints.
+    pub fn render_text(&self) -> String {
+        let mut s = String::new();
+        for (k, v) in self.header() {
+            let _ = writeln!(s, "{k:<13} {v}");
+        }
+        let _ = writeln!(
+            s,
+            "\nThe ceremony file is valid. The ceremony will run these steps:\n"
+        );
+        for step in &self.steps {
+            let confirm = if step.confirm {
+                "  [officer confirms]"
+            } else {
+                ""
+            };
+            let _ = writeln!(s, "{:>2}. {}{confirm}", step.number, step.title);
+            for d in &step.details {
+                let _ = writeln!(s, "      {d}");
+            }
+        }
+        s
+    }
+
+    /// The runbook `rootca script` prints, in Markdown.
+    pub fn render_markdown(&self) -> String {
+        let c = &self.ceremony;
+        let mut s = String::new();
+        let _ = writeln!(s, "# Ceremony runbook: {}\n", c.name);
+        let _ = writeln!(s, "| | |\n|---|---|");
+        for (k, v) in self.header() {
+            let _ = writeln!(s, "| {k} | `{v}` |");
+        }
+        let _ = writeln!(s, "\n## Before the ceremony\n");
+        let _ = writeln!(
+            s,
+            "- [ ] Every participant has signed the attendance sheet."
+        );
+        let _ = writeln!(
+            s,
+            "- [ ] The witness has compared the file SHA-256 above with `sha256sum {}`.",
+            c.file.display()
+        );
+        let _ = writeln!(
+            s,
+            "- [ ] `rootca check {}` printed this same plan.",
+            c.file.display()
+        );
+        let _ = writeln!(s, "\n## Steps\n");
+        for step in &self.steps {
+            let confirm = if step.confirm {
+                " (the officer confirms)"
+            } else {
+                ""
+            };
+            let _ = writeln!(s, "### {}. {}{confirm}\n", step.number, step.title);
+            for d in &step.details {
+                let _ = writeln!(s, "- {d}");
+            }
+            if let Some(w) = &step.witness {
+                let _ = writeln!(s, "\n**Witness:** {w}");
+            }
+            let _ = writeln!(
+                s,
+                "\n- [ ] Done at ____:____ UTC   Officer ________   Witness ________\n"
+            );
+        }
+        let _ = writeln!(s, "## After the ceremony\n");
+        let _ = writeln!(
+            s,
+            "- [ ] `rootca transcript verify {}` reports the chain intact.",
+            c.body.transcript().display()
+        );
+        let _ = writeln!(
+            s,
+            "- [ ] Fingerprints recorded: ______________________________________"
+        );
+        s
+    }
+
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "ceremony": self.ceremony.body.kind(),
+            "name": self.ceremony.name,
+            "file": self.ceremony.file,
+            "file_sha256": self.ceremony.file_sha256,
+            "steps": self.steps.iter().map(|s| serde_json::json!({
+                "number": s.number,
+                "title": s.title,
+                "details": s.details,
+                "witness": s.witness,
+                "confirm": s.confirm,
+            })).collect::<Vec<_>>(),
+        })
+    }
+}

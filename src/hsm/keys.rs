@@ -1,0 +1,333 @@
+//! Generating and finding the root key pair, and reading its public half.
+
+use const_oid::ObjectIdentifier;
+use const_oid::db::rfc5912;
+use cryptoki::mechanism::Mechanism;
+use cryptoki::object::{Attribute, AttributeType, KeyType, ObjectClass, ObjectHandle};
+use der::asn1::{BitString, OctetStringRef, UintRef};
+use der::{Any, Decode, Encode, asn1::Null};
+use spki::{AlgorithmIdentifierOwned, SubjectPublicKeyInfoOwned};
+
+use super::{HsmError, Token, call};
+use crate::profile::algorithm::{KeyAlgorithm, KeyFamily};
+
+/// The two halves of a key pair on the token, found by label.
+#[derive(Debug, Clone)]
+pub struct KeyPair {
+    pub label: String,
+    pub id: Vec<u8>,
+    pub algorithm: KeyAlgorithm,
+    pub(super) private: ObjectHandle,
+    pub(super) public: ObjectHandle,
+}
+
+/// The private key's protection attributes as the token reports them,
+/// for the transcript.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct KeyAttributes {
+    pub token: bool,
+    pub private: bool,
+    pub sensitive: bool,
+    pub always_sensitive: bool,
+    pub extractable: bool,
+    pub never_extractable: bool,
+    pub sign: bool,
+    pub decrypt: bool,
+    pub unwrap: bool,
+    pub derive: bool,
+}
+
+impl KeyAttributes {
+    fn problems(&self) -> Vec<&'static str> {
+        let rules = [
+            (self.token, "not a token object"),
+            (self.private, "not private"),
+            (self.sensitive, "not sensitive"),
+            (self.always_sensitive, "not always sensitive"),
+            (!self.extractable, "extractable"),
+            (self.never_extractable, "has been extractable"),
+            (self.sign, "cannot sign"),
+            (!self.decrypt, "can decrypt"),
+            (!self.unwrap, "can unwrap keys"),
+            (!self.derive, "can derive keys"),
+        ];
+        rules
+            .into_iter()
+            .filter(|(ok, _)| !ok)
+            .map(|(_, problem)| problem)
+            .collect()
+    }
+}
+
+fn ec_params(curve: ObjectIdentifier) -> Result<Vec<u8>, HsmError> {
+    curve.to_der().map_err(|e| HsmError::BadResponse {
+        what: "curve",
+        reason: e.to_string(),
+    })
+}
+
+impl Token {
+    fn find(&self, template: &[Attribute]) -> Result<Vec<ObjectHandle>, HsmError> {
+        self.session
+            .find_objects(template)
+            .map_err(call("searching for objects"))
+    }
+
+    /// Refuses a label that any object on the token already has: CloudHSM
+    /// does not enforce unique labels, so the tool must.
+    pub fn ensure_label_free(&self, label: &str) -> Result<(), HsmError> {
+        let found = self.find(&[Attribute::Label(label.as_bytes().to_vec())])?;
+        if found.is_empty() {
+            Ok(())
+        } else {
+            Err(HsmError::LabelExists {
+                label: label.into(),
+                found: format!("{} object(s)", found.len()),
+            })
+        }
+    }
+
+    /// Generates a signing-only key pair, then reads the private key's
+    /// attributes back and refuses to go on if the token did not honour them.
+    pub fn generate(&self, label: &str, algorithm: KeyAlgorithm) -> Result<KeyPair, HsmError> {
+        self.ensure_label_free(label)?;
+        let id = self.random(8)?;
+        let common = [
+            Attribute::Token(true),
+            Attribute::Label(label.as_bytes().to_vec()),
+            Attribute::Id(id.clone()),
+        ];
+        let mut public: Vec<Attribute> = common.to_vec();
+        public.extend([
+            Attribute::Verify(true),
+            Attribute::Encrypt(false),
+            Attribute::Wrap(false),
+        ]);
+        let mut private: Vec<Attribute> = common.to_vec();
+        private.extend([
+            Attribute::Private(true),
+            Attribute::Sensitive(true),
+            Attribute::Extractable(false),
+            Attribute::Sign(true),
+            Attribute::Decrypt(false),
+            Attribute::Unwrap(false),
+            Attribute::Derive(false),
+        ]);
+        let mechanism = match algorithm.family() {
+            KeyFamily::Rsa => {
+                // On CloudHSM the modulus size belongs in the public template
+                // only; in the private one it yields an unusable key.
+                let bits = algorithm.rsa_bits().unwrap_or(2048);
+                public.push(Attribute::ModulusBits(u64::from(bits).into()));
+                public.push(Attribute::PublicExponent(vec![0x01, 0x00, 0x01]));
+                Mechanism::RsaPkcsKeyPairGen
+            }
+            KeyFamily::Ec => {
+                let curve = algorithm.curve().ok_or(HsmError::BadResponse {
+                    what: "curve",
+                    reason: "no curve for this algorithm".into(),
+                })?;
+                public.push(Attribute::EcParams(ec_params(curve)?));
+                Mechanism::EccKeyPairGen
+            }
+        };
+        let (public, private) = self
+            .session
+            .generate_key_pair(&mechanism, &public, &private)
+            .map_err(call("generating the key pair"))?;
+        let pair = KeyPair {
+            label: label.into(),
+            id,
+            algorithm,
+            private,
+            public,
+        };
+        self.check_attributes(&pair)?;
+        Ok(pair)
+    }
+
+    /// Finds the one key pair with this label; zero or several matches
+    /// are an error that says what was found.
+    pub fn find_key(&self, label: &str) -> Result<KeyPair, HsmError> {
+        let by_class = |class| {
+            self.find(&[
+                Attribute::Class(class),
+                Attribute::Label(label.as_bytes().to_vec()),
+            ])
+        };
+        let privates = by_class(ObjectClass::PRIVATE_KEY)?;
+        let publics = by_class(ObjectClass::PUBLIC_KEY)?;
+        let (&[private], &[public]) = (privates.as_slice(), publics.as_slice()) else {
+            return Err(HsmError::KeyLookup {
+                label: label.into(),
+                private: privates.len(),
+                public: publics.len(),
+            });
+        };
+        let attrs = self
+            .session
+            .get_attributes(public, &[AttributeType::Id])
+            .map_err(call("reading the key id"))?;
+        let id = attrs
+            .into_iter()
+            .find_map(|a| match a {
+                Attribute::Id(id) => Some(id),
+                _ => None,
+            })
+            .unwrap_or_default();
+        let mut pair = KeyPair {
+            label: label.into(),
+            id,
+            algorithm: KeyAlgorithm::EcP256,
+            private,
+            public,
+        };
+        let spki = self.public_key(&pair)?;
+        pair.algorithm = KeyAlgorithm::of_public_key(&spki).map_err(|e| HsmError::KeyType {
+            label: label.into(),
+            found: e.to_string(),
+            expected: KeyAlgorithm::ACCEPTED.into(),
+        })?;
+        Ok(pair)
+    }
+
+    /// Reads the private key's protection attributes; an error unless the
+    /// key is a private, sensitive, never-extractable, sign-only token object.
+    pub fn check_attributes(&self, key: &KeyPair) -> Result<KeyAttributes, HsmError> {
+        let types = [
+            AttributeType::Token,
+            AttributeType::Private,
+            AttributeType::Sensitive,
+            AttributeType::AlwaysSensitive,
+            AttributeType::Extractable,
+            AttributeType::NeverExtractable,
+            AttributeType::Sign,
+            AttributeType::Decrypt,
+            AttributeType::Unwrap,
+            AttributeType::Derive,
+        ];
+        let attrs = self
+            .session
+            .get_attributes(key.private, &types)
+            .map_err(call("reading the key's attributes"))?;
+        // An attribute the token does not report counts as false: for the
+        // capabilities that is what we want, for the protections it fails.
+        let mut a = KeyAttributes {
+            token: false,
+            private: false,
+            sensitive: false,
+            always_sensitive: false,
+            extractable: true,
+            never_extractable: false,
+            sign: false,
+            decrypt: false,
+            unwrap: false,
+            derive: false,
+        };
+        for attr in attrs {
+            match attr {
+                Attribute::Token(v) => a.token = v,
+                Attribute::Private(v) => a.private = v,
+                Attribute::Sensitive(v) => a.sensitive = v,
+                Attribute::AlwaysSensitive(v) => a.always_sensitive = v,
+                Attribute::Extractable(v) => a.extractable = v,
+                Attribute::NeverExtractable(v) => a.never_extractable = v,
+                Attribute::Sign(v) => a.sign = v,
+                Attribute::Decrypt(v) => a.decrypt = v,
+                Attribute::Unwrap(v) => a.unwrap = v,
+                Attribute::Derive(v) => a.derive = v,
+                _ => {}
+            }
+        }
+        let problems = a.problems();
+        if problems.is_empty() {
+            Ok(a)
+        } else {
+            Err(HsmError::KeyAttributes {
+                label: key.label.clone(),
+                problems: problems.join(", "),
+            })
+        }
+    }
+
+    /// The public half as a SubjectPublicKeyInfo.
+    pub fn public_key(&self, key: &KeyPair) -> Result<SubjectPublicKeyInfoOwned, HsmError> {
+        let attrs = self
+            .session
+            .get_attributes(
+                key.public,
+                &[
+                    AttributeType::KeyType,
+                    AttributeType::Modulus,
+                    AttributeType::PublicExponent,
+                    AttributeType::EcParams,
+                    AttributeType::EcPoint,
+                ],
+            )
+            .map_err(call("reading the public key"))?;
+        let (mut key_type, mut modulus, mut exponent, mut params, mut point) =
+            (None, None, None, None, None);
+        for attr in attrs {
+            match attr {
+                Attribute::KeyType(t) => key_type = Some(t),
+                Attribute::Modulus(v) => modulus = Some(v),
+                Attribute::PublicExponent(v) => exponent = Some(v),
+                Attribute::EcParams(v) => params = Some(v),
+                Attribute::EcPoint(v) => point = Some(v),
+                _ => {}
+            }
+        }
+        let bad = |reason: String| HsmError::BadResponse {
+            what: "public key",
+            reason,
+        };
+        match key_type {
+            Some(KeyType::RSA) => {
+                let (n, e) = modulus
+                    .zip(exponent)
+                    .ok_or_else(|| bad("RSA key without modulus or exponent".into()))?;
+                let pkcs1 = rsa::pkcs1::RsaPublicKey {
+                    modulus: UintRef::new(&n).map_err(|e| bad(e.to_string()))?,
+                    public_exponent: UintRef::new(&e).map_err(|e| bad(e.to_string()))?,
+                }
+                .to_der()
+                .map_err(|e| bad(e.to_string()))?;
+                Ok(SubjectPublicKeyInfoOwned {
+                    algorithm: AlgorithmIdentifierOwned {
+                        oid: rfc5912::RSA_ENCRYPTION,
+                        parameters: Some(Any::from(Null)),
+                    },
+                    subject_public_key: BitString::from_bytes(&pkcs1)
+                        .map_err(|e| bad(e.to_string()))?,
+                })
+            }
+            Some(KeyType::EC) => {
+                let params = params.ok_or_else(|| bad("EC key without parameters".into()))?;
+                let curve = ObjectIdentifier::from_der(&params)
+                    .map_err(|_| bad("EC parameters are not a named curve".into()))?;
+                let point = point.ok_or_else(|| bad("EC key without a point".into()))?;
+                // Most modules wrap the point in an OCTET STRING; some do not.
+                // A bare point also starts with 0x04, so the wrapped reading
+                // is taken only when it yields a point of the curve's size.
+                let point_len = match curve {
+                    c if c == rfc5912::SECP_256_R_1 => 65,
+                    c if c == rfc5912::SECP_384_R_1 => 97,
+                    _ => 133,
+                };
+                let point = match <&OctetStringRef>::from_der(&point) {
+                    Ok(inner) if inner.as_bytes().len() == point_len => inner.as_bytes().to_vec(),
+                    _ => point,
+                };
+                Ok(SubjectPublicKeyInfoOwned {
+                    algorithm: AlgorithmIdentifierOwned {
+                        oid: rfc5912::ID_EC_PUBLIC_KEY,
+                        parameters: Some(Any::from(&curve)),
+                    },
+                    subject_public_key: BitString::from_bytes(&point)
+                        .map_err(|e| bad(e.to_string()))?,
+                })
+            }
+            other => Err(bad(format!("unsupported key type {other:?}"))),
+        }
+    }
+}

@@ -1,0 +1,179 @@
+//! The HSM, through PKCS#11. One module context per process (a second
+//! C_Initialize fails on CloudHSM); the token is found by label, never by
+//! slot number; the root key never leaves the token.
+
+mod keys;
+mod pin;
+mod sign;
+
+use std::path::{Path, PathBuf};
+
+use cryptoki::context::{CInitializeArgs, CInitializeFlags, Pkcs11};
+use cryptoki::error::{Error as CkError, RvError};
+use cryptoki::session::{Session, UserType};
+
+pub use keys::{KeyAttributes, KeyPair};
+pub use pin::PinSource;
+
+#[derive(Debug, thiserror::Error)]
+pub enum HsmError {
+    #[error("{path} is not a usable PKCS#11 library: {reason}")]
+    Module { path: PathBuf, reason: String },
+    #[error("no token labelled \"{label}\" (tokens present: {})", list_or_none(.present))]
+    TokenNotFound { label: String, present: Vec<String> },
+    #[error("{count} tokens are labelled \"{label}\"; labels must identify one token")]
+    TokenAmbiguous { label: String, count: usize },
+    #[error("the PIN was refused by token \"{0}\"")]
+    WrongPin(String),
+    #[error("token \"{0}\" has locked the PIN after too many failures")]
+    PinLocked(String),
+    #[error("{0}")]
+    Pin(String),
+    #[error(
+        "a key labelled \"{label}\" already exists on the token ({found}); refusing to generate another"
+    )]
+    LabelExists { label: String, found: String },
+    #[error(
+        "expected exactly one private and one public key labelled \"{label}\", found {private} private and {public} public"
+    )]
+    KeyLookup {
+        label: String,
+        private: usize,
+        public: usize,
+    },
+    #[error("the key \"{label}\" does not have the attributes a root key must have: {problems}")]
+    KeyAttributes { label: String, problems: String },
+    #[error("the key \"{label}\" is {found}, not {expected}")]
+    KeyType {
+        label: String,
+        found: String,
+        expected: String,
+    },
+    #[error("the HSM returned an unusable {what}: {reason}")]
+    BadResponse { what: &'static str, reason: String },
+    #[error("PKCS#11 call failed while {during}: {source}")]
+    Call {
+        during: &'static str,
+        #[source]
+        source: CkError,
+    },
+}
+
+fn list_or_none(v: &[String]) -> String {
+    if v.is_empty() {
+        "none".into()
+    } else {
+        v.iter()
+            .map(|l| format!("\"{l}\""))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+pub(crate) fn call(during: &'static str) -> impl FnOnce(CkError) -> HsmError {
+    move |source| HsmError::Call { during, source }
+}
+
+/// A loaded and initialised PKCS#11 module.
+pub struct Hsm {
+    ctx: Pkcs11,
+}
+
+impl Hsm {
+    pub fn open(module: &Path) -> Result<Self, HsmError> {
+        let module_err = |reason: String| HsmError::Module {
+            path: module.to_path_buf(),
+            reason,
+        };
+        if !module.is_file() {
+            return Err(module_err("no such file".into()));
+        }
+        let ctx = Pkcs11::new(module).map_err(|e| module_err(e.to_string()))?;
+        ctx.initialize(CInitializeArgs::new(CInitializeFlags::OS_LOCKING_OK))
+            .map_err(|e| module_err(format!("C_Initialize failed: {e}")))?;
+        Ok(Self { ctx })
+    }
+
+    /// Opens a read-write session on the token with this label and logs in
+    /// as the user. (CloudHSM cannot open read-only sessions.)
+    pub fn login(&self, label: &str, pin: &PinSource) -> Result<Token, HsmError> {
+        let slots = self
+            .ctx
+            .get_slots_with_token()
+            .map_err(call("listing slots"))?;
+        let mut present = Vec::new();
+        let mut matching = Vec::new();
+        for slot in slots {
+            let info = self
+                .ctx
+                .get_token_info(slot)
+                .map_err(call("reading token information"))?;
+            let found = info.label().trim_end().to_string();
+            if found == label {
+                matching.push(slot);
+            }
+            present.push(found);
+        }
+        let slot = match matching.as_slice() {
+            [slot] => *slot,
+            [] => {
+                return Err(HsmError::TokenNotFound {
+                    label: label.into(),
+                    present,
+                });
+            }
+            many => {
+                return Err(HsmError::TokenAmbiguous {
+                    label: label.into(),
+                    count: many.len(),
+                });
+            }
+        };
+        let session = self
+            .ctx
+            .open_rw_session(slot)
+            .map_err(call("opening a session"))?;
+        let secret = pin.read(label)?;
+        session
+            .login(UserType::User, Some(&secret))
+            .map_err(|e| match e {
+                CkError::Pkcs11(RvError::PinIncorrect, _) => HsmError::WrongPin(label.into()),
+                CkError::Pkcs11(RvError::PinLocked, _) => HsmError::PinLocked(label.into()),
+                other => HsmError::Call {
+                    during: "logging in",
+                    source: other,
+                },
+            })?;
+        drop(secret);
+        Ok(Token {
+            session,
+            label: label.into(),
+        })
+    }
+}
+
+/// A logged-in session on one token.
+pub struct Token {
+    session: Session,
+    label: String,
+}
+
+impl Token {
+    pub fn label(&self) -> &str {
+        &self.label
+    }
+
+    /// Random bytes from the HSM's RNG.
+    pub fn random(&self, len: u32) -> Result<Vec<u8>, HsmError> {
+        self.session
+            .generate_random_vec(len)
+            .map_err(call("drawing random bytes"))
+    }
+
+    /// Logs out and closes the session, so that the end of a ceremony is
+    /// an explicit, recorded step rather than whatever happens at exit.
+    pub fn close(self) -> Result<(), HsmError> {
+        self.session.logout().map_err(call("logging out"))?;
+        self.session.close().map_err(call("closing the session"))
+    }
+}

@@ -1,0 +1,14 @@
+//! rootca: key ceremonies for an offline root CA whose key lives in a
+//! PKCS#11 HSM.
+//!
+//! - `ceremony`: ceremony files, the plan made from them, the runner;
+//! - `hsm`: the PKCS#11 token, keys, signing;
+//! - `profile`: certificate profiles and the checks around signing;
+//! - `output`: artifacts written atomically, and the transcript;
+//! - `inspect`: readable summaries of certificates, CSRs and CRLs.
+
+pub mod ceremony;
+pub mod hsm;
+pub mod inspect;
+pub mod output;
+pub mod profile;

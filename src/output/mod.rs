@@ -1,0 +1,107 @@
+//! Writing artifacts: never over an existing file, never half written.
+//! Every file of a ceremony is staged in its own folder first and only
+//! then moved into place, without replacing anything; if one cannot be
+//! placed, the ones already placed are removed again.
+
+pub mod transcript;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+use tempfile::NamedTempFile;
+
+#[derive(Debug, thiserror::Error)]
+pub enum OutputError {
+    #[error(
+        "{0} already exists; rootca never overwrites a file (move it away or choose another path)"
+    )]
+    Exists(PathBuf),
+    #[error("cannot write {path}: {source}")]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+pub fn ensure_absent(path: &Path) -> Result<(), OutputError> {
+    // symlink_metadata: a dangling link is still something we would clobber.
+    if path.symlink_metadata().is_ok() {
+        Err(OutputError::Exists(path.to_path_buf()))
+    } else {
+        Ok(())
+    }
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// A SHA-256 fingerprint in groups of four hex digits, for reading aloud.
+pub fn fingerprint_groups(bytes: &[u8]) -> String {
+    let hex = sha256_hex(bytes);
+    hex.as_bytes()
+        .chunks(4)
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Files written to temporary names beside their destinations, placed all
+/// together by `commit`.
+#[derive(Default)]
+pub struct Staged {
+    files: Vec<(PathBuf, NamedTempFile)>,
+}
+
+impl Staged {
+    pub fn add(&mut self, path: &Path, bytes: &[u8]) -> Result<(), OutputError> {
+        let write = |source| OutputError::Write {
+            path: path.to_path_buf(),
+            source,
+        };
+        ensure_absent(path)?;
+        let dir = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        std::fs::create_dir_all(dir).map_err(write)?;
+        let mut tmp = tempfile::Builder::new()
+            .prefix(".rootca-")
+            .suffix(".partial")
+            .tempfile_in(dir)
+            .map_err(write)?;
+        tmp.write_all(bytes).map_err(write)?;
+        tmp.as_file().sync_all().map_err(write)?;
+        self.files.push((path.to_path_buf(), tmp));
+        Ok(())
+    }
+
+    pub fn commit(self) -> Result<Vec<PathBuf>, OutputError> {
+        let mut placed: Vec<PathBuf> = Vec::new();
+        for (path, tmp) in self.files {
+            if let Err(e) = tmp.persist_noclobber(&path) {
+                for p in &placed {
+                    let _ = std::fs::remove_file(p);
+                }
+                return Err(if e.error.kind() == std::io::ErrorKind::AlreadyExists {
+                    OutputError::Exists(path)
+                } else {
+                    OutputError::Write {
+                        path,
+                        source: e.error,
+                    }
+                });
+            }
+            placed.push(path);
+        }
+        Ok(placed)
+    }
+}
