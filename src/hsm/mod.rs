@@ -99,7 +99,7 @@ impl Hsm {
     pub fn login(&self, label: &str, pin: &PinSource) -> Result<Token, HsmError> {
         let slots = self
             .ctx
-            .get_slots_with_token()
+            .get_slots_with_initialized_token()
             .map_err(call("listing slots"))?;
         let mut present = Vec::new();
         let mut matching = Vec::new();

@@ -1,0 +1,185 @@
+//! Test harness: a fresh SoftHSM token in a temporary folder per test, the
+//! real `rootca` binary, and the independent judges (openssl, pkilint,
+//! pkcs11-tool). A missing tool fails the test: scripts/bootstrap installs
+//! them all.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub const MODULE: &str = "/usr/lib/softhsm/libsofthsm2.so";
+pub const PIN: &str = "1234";
+pub const TOKEN: &str = "root-ca";
+
+pub struct Practice {
+    pub dir: tempfile::TempDir,
+    pub conf: PathBuf,
+}
+
+impl Practice {
+    /// A folder with its own SoftHSM configuration and one initialised
+    /// token labelled "root-ca", with the user PIN in `pin.txt`.
+    pub fn new() -> Self {
+        let dir = tempfile::tempdir().expect("temporary folder");
+        let tokens = dir.path().join("tokens");
+        std::fs::create_dir(&tokens).expect("token folder");
+        let conf = dir.path().join("softhsm2.conf");
+        std::fs::write(
+            &conf,
+            format!(
+                "directories.tokendir = {}\nobjectstore.backend = file\nlog.level = ERROR\n",
+                tokens.display()
+            ),
+        )
+        .expect("softhsm2.conf");
+        std::fs::write(dir.path().join("pin.txt"), format!("{PIN}\n")).expect("pin file");
+        let p = Self { dir, conf };
+        p.init_token(TOKEN);
+        p
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn init_token(&self, label: &str) {
+        let out = Command::new("softhsm2-util")
+            .env("SOFTHSM2_CONF", &self.conf)
+            .args(["--init-token", "--free", "--label", label, "--pin", PIN, "--so-pin", "5678"])
+            .output()
+            .expect("softhsm2-util must be installed (scripts/bootstrap)");
+        assert!(out.status.success(), "softhsm2-util: {}", String::from_utf8_lossy(&out.stderr));
+    }
+
+    pub fn write(&self, name: &str, text: &str) -> PathBuf {
+        let path = self.path().join(name);
+        std::fs::write(&path, text).expect("write test file");
+        path
+    }
+
+    /// Runs the real binary with this folder's SoftHSM, no terminal input.
+    pub fn rootca(&self, args: &[&str]) -> Run {
+        let out = Command::new(env!("CARGO_BIN_EXE_rootca"))
+            .env("SOFTHSM2_CONF", &self.conf)
+            .current_dir(self.path())
+            .args(args)
+            .stdin(std::process::Stdio::null())
+            .output()
+            .expect("run rootca");
+        Run::from(out)
+    }
+
+    pub fn pkcs11_tool(&self, args: &[&str]) -> Run {
+        let out = Command::new("pkcs11-tool")
+            .env("SOFTHSM2_CONF", &self.conf)
+            .args(["--module", MODULE, "--token-label", TOKEN, "--login", "--pin", PIN])
+            .args(args)
+            .output()
+            .expect("pkcs11-tool must be installed (opensc, scripts/bootstrap)");
+        Run::from(out)
+    }
+
+    /// Every file below the folder, except the SoftHSM state and inputs.
+    pub fn outputs(&self) -> Vec<String> {
+        let mut found = Vec::new();
+        walk(&self.path().join("out"), &mut found);
+        found
+    }
+}
+
+fn walk(dir: &Path, found: &mut Vec<String>) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for e in entries.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            walk(&p, found);
+        }
+        found.push(p.display().to_string());
+    }
+}
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl From<Output> for Run {
+    fn from(o: Output) -> Self {
+        Self {
+            code: o.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        }
+    }
+}
+
+impl Run {
+    pub fn ok(&self) -> &Self {
+        assert_eq!(self.code, 0, "expected success\nstdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
+        self
+    }
+}
+
+/// The folder of the project's Python tools (pkilint).
+pub fn venv_bin(tool: &str) -> PathBuf {
+    let venv = std::env::var_os("ROOTCA_VENV")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv"));
+    let path = venv.join("bin").join(tool);
+    assert!(path.is_file(), "{} is missing: run scripts/bootstrap", path.display());
+    path
+}
+
+pub fn openssl(args: &[&str], dir: &Path) -> Run {
+    Command::new("openssl")
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .expect("openssl must be installed")
+        .into()
+}
+
+/// pkilint's exit status is the number of findings at WARNING or above.
+pub fn pkilint(tool: &str, args: &[&str], dir: &Path) -> Run {
+    Command::new(venv_bin(tool))
+        .current_dir(dir)
+        .arg("lint")
+        .args(["-s", "WARNING"])
+        .args(args)
+        .output()
+        .expect("run pkilint")
+        .into()
+}
+
+/// A root ceremony file; `extra` lines are appended to [certificate].
+pub fn root_toml(label: &str, algorithm: &str, signature: &str, prefix: &str) -> String {
+    format!(
+        r#"ceremony = "root"
+name = "Test root {label}"
+
+[hsm]
+module = "{MODULE}"
+token = "{TOKEN}"
+pin = {{ file = "pin.txt" }}
+
+[key]
+label = "{label}"
+algorithm = "{algorithm}"
+
+[certificate]
+subject = "CN=Test Root CA {label},O=Example Corp,C=US"
+not_before = "2026-01-01T00:00:00Z"
+not_after = "2046-01-01T00:00:00Z"
+signature = "{signature}"
+path_len = 1
+crl_urls = ["http://crl.example.com/root.crl"]
+
+[outputs]
+certificate = "out/{prefix}.pem"
+public_key = "out/{prefix}.pub.pem"
+transcript = "out/{prefix}.transcript.jsonl"
+"#
+    )
+}
