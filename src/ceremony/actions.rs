@@ -73,8 +73,7 @@ pub(super) fn execute(action: Action, c: &Ceremony, s: &mut State) -> Result<Don
         }
         Action::GenerateKey => {
             let token = need(&s.token, "the HSM session")?;
-            let key = token.generate(&key_spec.label, key_spec.algorithm)?;
-            let attributes = token.check_attributes(&key)?;
+            let (key, attributes) = token.generate(&key_spec.label, key_spec.algorithm)?;
             let done = Done {
                 say: vec![format!(
                     "generated {} key \"{}\" (id {}); attributes read back: sensitive, never extractable, sign only",
@@ -202,7 +201,9 @@ pub(super) fn execute(action: Action, c: &Ceremony, s: &mut State) -> Result<Don
         Action::Logout => {
             let token = s.token.take().ok_or(StepError::Order("the HSM session"))?;
             token.close()?;
-            s.hsm = None;
+            if let Some(hsm) = s.hsm.take() {
+                hsm.close()?;
+            }
             Ok(Done {
                 say: vec!["logged out".into()],
                 ..Done::default()

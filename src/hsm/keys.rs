@@ -89,7 +89,11 @@ impl Token {
 
     /// Generates a signing-only key pair, then reads the private key's
     /// attributes back and refuses to go on if the token did not honour them.
-    pub fn generate(&self, label: &str, algorithm: KeyAlgorithm) -> Result<KeyPair, HsmError> {
+    pub fn generate(
+        &self,
+        label: &str,
+        algorithm: KeyAlgorithm,
+    ) -> Result<(KeyPair, KeyAttributes), HsmError> {
         self.ensure_label_free(label)?;
         let id = self.random(8)?;
         let common = [
@@ -142,8 +146,8 @@ impl Token {
             private,
             public,
         };
-        self.check_attributes(&pair)?;
-        Ok(pair)
+        let attributes = self.check_attributes(&pair)?;
+        Ok((pair, attributes))
     }
 
     /// Finds the one key pair with this label; zero or several matches

@@ -94,12 +94,17 @@ impl Hsm {
         Ok(Self { ctx })
     }
 
+    /// Finalises the module: the last PKCS#11 call of a ceremony.
+    pub fn close(self) -> Result<(), HsmError> {
+        self.ctx.finalize().map_err(call("finalising the module"))
+    }
+
     /// Opens a read-write session on the token with this label and logs in
     /// as the user. (CloudHSM cannot open read-only sessions.)
     pub fn login(&self, label: &str, pin: &PinSource) -> Result<Token, HsmError> {
         let slots = self
             .ctx
-            .get_slots_with_initialized_token()
+            .get_slots_with_token()
             .map_err(call("listing slots"))?;
         let mut present = Vec::new();
         let mut matching = Vec::new();
@@ -108,6 +113,10 @@ impl Hsm {
                 .ctx
                 .get_token_info(slot)
                 .map_err(call("reading token information"))?;
+            // SoftHSM always offers one uninitialised token with an empty label.
+            if !info.token_initialized() {
+                continue;
+            }
             let found = info.label().trim_end().to_string();
             if found == label {
                 matching.push(slot);

@@ -74,7 +74,7 @@ impl Token {
                 let params = PkcsPssParams {
                     hash_alg,
                     mgf,
-                    s_len: (hash.len() as u64).into(),
+                    s_len: (hash.output_len() as u64).into(),
                 };
                 sign(&Mechanism::RsaPkcsPss(params), &digest)
             }
