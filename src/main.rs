@@ -85,7 +85,6 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure::Refused(msg)) => {
             eprintln!("rootca: refused: {msg}");
-            eprintln!("Nothing was changed.");
             ExitCode::from(2)
         }
         Err(Failure::Failed(msg)) => {
@@ -124,7 +123,13 @@ fn dispatch(command: Command) -> Result<(), Failure> {
             witnesses,
         } => {
             let plan = Plan::new(load(&file)?);
-            let summary = run(&plan, &RunOptions { yes, witnesses })?;
+            let summary =
+                run(&plan, &RunOptions { yes, witnesses }).map_err(|e| match Failure::from(e) {
+                    Failure::Refused(m) => Failure::Refused(format!(
+                        "{m}\nNothing was changed: no key generated, no file written."
+                    )),
+                    other => other,
+                })?;
             println!("\nCeremony complete.");
             for p in &summary.outputs {
                 println!("  artifact:   {}", p.display());

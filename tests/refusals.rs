@@ -7,23 +7,39 @@ use common::{Practice, root_toml};
 
 fn refused(p: &Practice, file: &str, must_mention: &[&str]) -> String {
     let run = p.rootca(&["run", file, "--yes"]);
-    assert_eq!(run.code, 2, "expected refusal\nstdout:\n{}\nstderr:\n{}", run.stdout, run.stderr);
+    assert_eq!(
+        run.code, 2,
+        "expected refusal\nstdout:\n{}\nstderr:\n{}",
+        run.stdout, run.stderr
+    );
     for m in must_mention {
-        assert!(run.stderr.contains(m), "message lacks {m:?}:\n{}", run.stderr);
+        assert!(
+            run.stderr.contains(m),
+            "message lacks {m:?}:\n{}",
+            run.stderr
+        );
     }
-    assert!(p.outputs().is_empty(), "written despite refusal: {:?}", p.outputs());
+    assert!(
+        p.outputs().is_empty(),
+        "written despite refusal: {:?}",
+        p.outputs()
+    );
     run.stderr
 }
 
 fn key_count(p: &Practice, label: &str) -> usize {
     let objects = p.pkcs11_tool(&["--list-objects", "--type", "privkey"]);
-    objects.stdout.matches(&format!("label:      {label}\n")).count()
+    objects
+        .stdout
+        .matches(&format!("label:      {label}\n"))
+        .count()
 }
 
 #[test]
 fn an_unknown_key_is_refused_with_its_name_and_line() {
     let p = Practice::new();
-    let text = root_toml("r", "ec-p256", "ecdsa-sha256", "root").replace("path_len = 1", "path_len = 1\npathlen = 2");
+    let text = root_toml("r", "ec-p256", "ecdsa-sha256", "root")
+        .replace("path_len = 1", "path_len = 1\npathlen = 2");
     p.write("root.toml", &text);
     refused(&p, "root.toml", &["root.toml", "pathlen", "line 19"]);
     assert_eq!(p.rootca(&["check", "root.toml"]).code, 2);
@@ -32,11 +48,23 @@ fn an_unknown_key_is_refused_with_its_name_and_line() {
 #[test]
 fn a_signature_of_the_other_key_family_is_refused_at_check() {
     let p = Practice::new();
-    p.write("root.toml", &root_toml("r", "ec-p384", "rsa-sha256", "root"));
+    p.write(
+        "root.toml",
+        &root_toml("r", "ec-p384", "rsa-sha256", "root"),
+    );
     let run = p.rootca(&["check", "root.toml"]);
     assert_eq!(run.code, 2);
-    assert!(run.stderr.contains("certificate.signature (line 17)"), "{}", run.stderr);
-    assert!(run.stderr.contains("ecdsa-sha256, ecdsa-sha384, ecdsa-sha512"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("certificate.signature (line 17)"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .contains("ecdsa-sha256, ecdsa-sha384, ecdsa-sha512"),
+        "{}",
+        run.stderr
+    );
     refused(&p, "root.toml", &["certificate.signature"]);
     assert_eq!(key_count(&p, "r"), 0);
 }
@@ -44,22 +72,40 @@ fn a_signature_of_the_other_key_family_is_refused_at_check() {
 #[test]
 fn not_after_before_not_before_is_refused() {
     let p = Practice::new();
-    let text = root_toml("r", "ec-p256", "ecdsa-sha256", "root").replace("2046-01-01T00:00:00Z", "2025-01-01T00:00:00Z");
+    let text = root_toml("r", "ec-p256", "ecdsa-sha256", "root")
+        .replace("2046-01-01T00:00:00Z", "2025-01-01T00:00:00Z");
     p.write("root.toml", &text);
-    refused(&p, "root.toml", &["certificate.not_after (line 16)", "is not after certificate.not_before"]);
+    refused(
+        &p,
+        "root.toml",
+        &[
+            "certificate.not_after (line 16)",
+            "is not after certificate.not_before",
+        ],
+    );
 }
 
 #[test]
 fn an_existing_output_is_refused_and_left_untouched() {
     let p = Practice::new();
-    p.write("root.toml", &root_toml("r", "ec-p256", "ecdsa-sha256", "root"));
+    p.write(
+        "root.toml",
+        &root_toml("r", "ec-p256", "ecdsa-sha256", "root"),
+    );
     std::fs::create_dir(p.path().join("out")).unwrap();
     std::fs::write(p.path().join("out/root.pem"), "precious").unwrap();
     let run = p.rootca(&["run", "root.toml", "--yes"]);
     assert_eq!(run.code, 2, "{}", run.stderr);
-    assert!(run.stderr.contains("outputs.certificate (line 22)"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("outputs.certificate (line 22)"),
+        "{}",
+        run.stderr
+    );
     assert!(run.stderr.contains("already exists"), "{}", run.stderr);
-    assert_eq!(std::fs::read_to_string(p.path().join("out/root.pem")).unwrap(), "precious");
+    assert_eq!(
+        std::fs::read_to_string(p.path().join("out/root.pem")).unwrap(),
+        "precious"
+    );
     assert_eq!(std::fs::read_dir(p.path().join("out")).unwrap().count(), 1);
     assert_eq!(key_count(&p, "r"), 0);
 }
@@ -67,14 +113,25 @@ fn an_existing_output_is_refused_and_left_untouched() {
 #[test]
 fn the_same_ceremony_twice_leaves_exactly_one_key() {
     let p = Practice::new();
-    p.write("first.toml", &root_toml("twice", "ec-p256", "ecdsa-sha256", "first"));
+    p.write(
+        "first.toml",
+        &root_toml("twice", "ec-p256", "ecdsa-sha256", "first"),
+    );
     p.rootca(&["run", "first.toml", "--yes"]).ok();
     let before = p.outputs();
     // Same ceremony, new output names: the label is what must stop it.
-    p.write("second.toml", &root_toml("twice", "ec-p256", "ecdsa-sha256", "second"));
+    p.write(
+        "second.toml",
+        &root_toml("twice", "ec-p256", "ecdsa-sha256", "second"),
+    );
     let run = p.rootca(&["run", "second.toml", "--yes"]);
     assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
-    assert!(run.stderr.contains("a key labelled \"twice\" already exists"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("a key labelled \"twice\" already exists"),
+        "{}",
+        run.stderr
+    );
     assert_eq!(key_count(&p, "twice"), 1);
     assert_eq!(p.outputs(), before, "the second run wrote something");
     // And the first ceremony's own outputs stop the very same file.
@@ -87,11 +144,22 @@ fn the_same_ceremony_twice_leaves_exactly_one_key() {
 fn a_wrong_pin_fails_clearly_and_writes_nothing() {
     let p = Practice::new();
     p.write("pin.txt", "9999\n");
-    p.write("root.toml", &root_toml("r", "ec-p256", "ecdsa-sha256", "root"));
+    p.write(
+        "root.toml",
+        &root_toml("r", "ec-p256", "ecdsa-sha256", "root"),
+    );
     let run = p.rootca(&["run", "root.toml", "--yes"]);
     assert_eq!(run.code, 1, "{}", run.stderr);
-    assert!(run.stderr.contains("the PIN was refused by token \"root-ca\""), "{}", run.stderr);
-    assert!(!run.stderr.contains("9999") && !run.stdout.contains("9999"), "PIN echoed");
+    assert!(
+        run.stderr
+            .contains("the PIN was refused by token \"root-ca\""),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        !run.stderr.contains("9999") && !run.stdout.contains("9999"),
+        "PIN echoed"
+    );
     assert!(p.outputs().is_empty(), "{:?}", p.outputs());
     assert!(!p.path().join("out").exists());
 }
@@ -99,11 +167,17 @@ fn a_wrong_pin_fails_clearly_and_writes_nothing() {
 #[test]
 fn a_missing_token_label_fails_and_lists_the_tokens_present() {
     let p = Practice::new();
-    let text = root_toml("r", "ec-p256", "ecdsa-sha256", "root").replace("token = \"root-ca\"", "token = \"no-such-token\"");
+    let text = root_toml("r", "ec-p256", "ecdsa-sha256", "root")
+        .replace("token = \"root-ca\"", "token = \"no-such-token\"");
     p.write("root.toml", &text);
     let run = p.rootca(&["run", "root.toml", "--yes"]);
     assert_eq!(run.code, 1, "{}", run.stderr);
-    assert!(run.stderr.contains("no token labelled \"no-such-token\" (tokens present: \"root-ca\")"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("no token labelled \"no-such-token\" (tokens present: \"root-ca\")"),
+        "{}",
+        run.stderr
+    );
     assert!(p.outputs().is_empty());
 }
 
@@ -111,34 +185,60 @@ fn a_missing_token_label_fails_and_lists_the_tokens_present() {
 fn a_module_that_is_not_pkcs11_fails_clearly() {
     let p = Practice::new();
     let fake = p.write("not-a-module.so", "this is text, not a library");
-    let text = root_toml("r", "ec-p256", "ecdsa-sha256", "root").replace(common::MODULE, &fake.display().to_string());
+    let text = root_toml("r", "ec-p256", "ecdsa-sha256", "root")
+        .replace(common::MODULE, &fake.display().to_string());
     p.write("root.toml", &text);
     let run = p.rootca(&["run", "root.toml", "--yes"]);
     assert_eq!(run.code, 1, "{}", run.stderr);
-    assert!(run.stderr.contains("is not a usable PKCS#11 library"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("is not a usable PKCS#11 library"),
+        "{}",
+        run.stderr
+    );
     assert!(p.outputs().is_empty());
 }
 
 #[test]
 fn a_pin_in_the_file_itself_is_refused() {
     let p = Practice::new();
-    let text = root_toml("r", "ec-p256", "ecdsa-sha256", "root").replace("pin = { file = \"pin.txt\" }", "pin = \"1234\"");
+    let text = root_toml("r", "ec-p256", "ecdsa-sha256", "root")
+        .replace("pin = { file = \"pin.txt\" }", "pin = \"1234\"");
     p.write("root.toml", &text);
-    refused(&p, "root.toml", &["hsm.pin (line 7)", "a PIN itself never goes into a ceremony file"]);
+    refused(
+        &p,
+        "root.toml",
+        &[
+            "hsm.pin (line 7)",
+            "a PIN itself never goes into a ceremony file",
+        ],
+    );
 }
 
 #[test]
 fn a_tampered_transcript_is_detected() {
     let p = Practice::new();
-    p.write("root.toml", &root_toml("t", "ec-p256", "ecdsa-sha256", "root"));
+    p.write(
+        "root.toml",
+        &root_toml("t", "ec-p256", "ecdsa-sha256", "root"),
+    );
     p.rootca(&["run", "root.toml", "--yes"]).ok();
     let path = p.path().join("out/root.transcript.jsonl");
     let original = std::fs::read_to_string(&path).unwrap();
 
-    std::fs::write(&path, original.replace("\"label\":\"t\"", "\"label\":\"u\"")).unwrap();
+    std::fs::write(
+        &path,
+        original.replace("\"label\":\"t\"", "\"label\":\"u\""),
+    )
+    .unwrap();
     let edited = p.rootca(&["transcript", "verify", "out/root.transcript.jsonl"]);
     assert_eq!(edited.code, 2);
-    assert!(edited.stderr.contains("line 3: the entry does not match its hash"), "{}", edited.stderr);
+    assert!(
+        edited
+            .stderr
+            .contains("line 3: the entry does not match its hash"),
+        "{}",
+        edited.stderr
+    );
 
     let mut lines: Vec<&str> = original.lines().collect();
     lines.remove(2);
@@ -151,5 +251,11 @@ fn a_tampered_transcript_is_detected() {
     std::fs::write(p.path().join("out/root.pem"), "swapped").unwrap();
     let swapped = p.rootca(&["transcript", "verify", "out/root.transcript.jsonl"]);
     assert_eq!(swapped.code, 2);
-    assert!(swapped.stderr.contains("the artifact root.pem has changed since the ceremony"), "{}", swapped.stderr);
+    assert!(
+        swapped
+            .stderr
+            .contains("the artifact root.pem has changed since the ceremony"),
+        "{}",
+        swapped.stderr
+    );
 }

@@ -8,53 +8,151 @@ use common::{Practice, openssl, pkilint, root_toml};
 fn root_ceremony_passes_independent_checks(algorithm: &str, signature: &str) {
     let p = Practice::new();
     let label = format!("root-{algorithm}-{signature}");
-    p.write("root.toml", &root_toml(&label, algorithm, signature, "root"));
+    p.write(
+        "root.toml",
+        &root_toml(&label, algorithm, signature, "root"),
+    );
     p.rootca(&["check", "root.toml"]).ok();
     let run = p.rootca(&["run", "root.toml", "--yes", "--witness", "W. Itness"]);
     run.ok();
-    assert!(run.stdout.contains("certificate SHA-256:"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("certificate SHA-256:"),
+        "{}",
+        run.stdout
+    );
 
     // openssl: a strict self-signed CA certificate whose signature verifies.
     openssl(
-        &["verify", "-x509_strict", "-check_ss_sig", "-CAfile", "out/root.pem", "out/root.pem"],
+        &[
+            "verify",
+            "-x509_strict",
+            "-check_ss_sig",
+            "-CAfile",
+            "out/root.pem",
+            "out/root.pem",
+        ],
         p.path(),
     )
     .ok();
-    let text = openssl(&["x509", "-in", "out/root.pem", "-noout", "-text"], p.path());
-    assert!(text.stdout.contains("CA:TRUE, pathlen:1"), "{}", text.stdout);
-    assert!(text.stdout.contains("Certificate Sign, CRL Sign"), "{}", text.stdout);
+    let text = openssl(
+        &["x509", "-in", "out/root.pem", "-noout", "-text"],
+        p.path(),
+    );
+    assert!(
+        text.stdout.contains("CA:TRUE, pathlen:1"),
+        "{}",
+        text.stdout
+    );
+    assert!(
+        text.stdout.contains("Certificate Sign, CRL Sign"),
+        "{}",
+        text.stdout
+    );
 
     // The fingerprint the officer read aloud is the one openssl computes.
-    let fp = openssl(&["x509", "-in", "out/root.pem", "-noout", "-fingerprint", "-sha256"], p.path());
-    let hex: String = fp.stdout.split('=').nth(1).unwrap_or_default().trim().replace(':', "").to_lowercase();
-    let grouped: Vec<String> = hex.as_bytes().chunks(4).map(|c| String::from_utf8_lossy(c).into_owned()).collect();
-    assert!(run.stdout.contains(&grouped.join(" ")), "fingerprint {hex} not printed:\n{}", run.stdout);
+    let fp = openssl(
+        &[
+            "x509",
+            "-in",
+            "out/root.pem",
+            "-noout",
+            "-fingerprint",
+            "-sha256",
+        ],
+        p.path(),
+    );
+    let hex: String = fp
+        .stdout
+        .split('=')
+        .nth(1)
+        .unwrap_or_default()
+        .trim()
+        .replace(':', "")
+        .to_lowercase();
+    let grouped: Vec<String> = hex
+        .as_bytes()
+        .chunks(4)
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .collect();
+    assert!(
+        run.stdout.contains(&grouped.join(" ")),
+        "fingerprint {hex} not printed:\n{}",
+        run.stdout
+    );
 
     // The public key written is the certificate's.
-    let from_cert = openssl(&["x509", "-in", "out/root.pem", "-noout", "-pubkey"], p.path());
+    let from_cert = openssl(
+        &["x509", "-in", "out/root.pem", "-noout", "-pubkey"],
+        p.path(),
+    );
     let written = std::fs::read_to_string(p.path().join("out/root.pub.pem")).unwrap();
     assert_eq!(from_cert.stdout.trim(), written.trim());
 
     // pkilint: no finding at WARNING or above.
     let lint = pkilint("lint_pkix_cert", &["out/root.pem"], p.path());
-    assert_eq!(lint.code, 0, "pkilint findings:\n{}{}", lint.stdout, lint.stderr);
+    assert_eq!(
+        lint.code, 0,
+        "pkilint findings:\n{}{}",
+        lint.stdout, lint.stderr
+    );
 
     // pkcs11-tool, not our code, reads the key's attributes back.
     let objects = p.pkcs11_tool(&["--list-objects", "--type", "privkey"]);
     objects.ok();
-    assert!(objects.stdout.contains(&format!("label:      {label}")), "{}", objects.stdout);
     assert!(
-        objects.stdout.contains("Access:     sensitive, always sensitive, never extractable, local"),
+        objects.stdout.contains(&format!("label:      {label}")),
         "{}",
         objects.stdout
     );
-    assert!(objects.stdout.contains("Usage:      sign\n"), "{}", objects.stdout);
+    assert!(
+        objects
+            .stdout
+            .contains("Access:     sensitive, always sensitive, never extractable, local"),
+        "{}",
+        objects.stdout
+    );
+    assert!(
+        objects.stdout.contains("Usage:      sign\n"),
+        "{}",
+        objects.stdout
+    );
+
+    // `rootca inspect` shows the officer the same certificate.
+    let inspect = p.rootca(&["inspect", "out/root.pem"]);
+    inspect.ok();
+    assert!(
+        inspect.stdout.contains(&format!(
+            "Subject:              CN=Test Root CA {label},O=Example Corp,C=US"
+        )),
+        "{}",
+        inspect.stdout
+    );
+    assert!(
+        inspect
+            .stdout
+            .contains("basicConstraints [critical]: CA: true, pathLen: 1"),
+        "{}",
+        inspect.stdout
+    );
+    assert!(
+        inspect.stdout.contains(&grouped.join(" ")),
+        "{}",
+        inspect.stdout
+    );
 
     // The transcript's chain holds and names both artifacts.
     let verify = p.rootca(&["transcript", "verify", "out/root.transcript.jsonl"]);
     verify.ok();
-    assert!(verify.stdout.contains("artifact unchanged: root.pem"), "{}", verify.stdout);
-    assert!(verify.stdout.contains("artifact unchanged: root.pub.pem"), "{}", verify.stdout);
+    assert!(
+        verify.stdout.contains("artifact unchanged: root.pem"),
+        "{}",
+        verify.stdout
+    );
+    assert!(
+        verify.stdout.contains("artifact unchanged: root.pub.pem"),
+        "{}",
+        verify.stdout
+    );
 }
 
 #[test]
@@ -120,18 +218,32 @@ fn key_ceremony_writes_the_public_key_of_a_sign_only_key() {
         .args(["run", "key.toml", "--yes"])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let key = openssl(&["pkey", "-pubin", "-in", "out/k1.pub.pem", "-noout", "-text"], p.path());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let key = openssl(
+        &["pkey", "-pubin", "-in", "out/k1.pub.pem", "-noout", "-text"],
+        p.path(),
+    );
     key.ok();
     assert!(key.stdout.contains("NIST CURVE: P-256"), "{}", key.stdout);
     let objects = p.pkcs11_tool(&["--list-objects", "--type", "privkey"]);
-    assert!(objects.stdout.contains("never extractable"), "{}", objects.stdout);
+    assert!(
+        objects.stdout.contains("never extractable"),
+        "{}",
+        objects.stdout
+    );
 }
 
 #[test]
 fn script_prints_the_same_steps_as_check() {
     let p = Practice::new();
-    p.write("root.toml", &root_toml("s", "ec-p384", "ecdsa-sha384", "root"));
+    p.write(
+        "root.toml",
+        &root_toml("s", "ec-p384", "ecdsa-sha384", "root"),
+    );
     let check = p.rootca(&["check", "root.toml"]);
     let script = p.rootca(&["script", "root.toml"]);
     check.ok();
@@ -139,20 +251,36 @@ fn script_prints_the_same_steps_as_check() {
     let titles: Vec<&str> = check
         .stdout
         .lines()
-        .filter_map(|l| l.trim_start().split_once(". ").filter(|(n, _)| n.parse::<u32>().is_ok()).map(|(_, t)| t))
+        .filter_map(|l| {
+            l.trim_start()
+                .split_once(". ")
+                .filter(|(n, _)| n.parse::<u32>().is_ok())
+                .map(|(_, t)| t)
+        })
         .map(|t| t.trim_end_matches("  [officer confirms]"))
         .collect();
     assert_eq!(titles.len(), 8, "{}", check.stdout);
     for (i, title) in titles.iter().enumerate() {
-        assert!(script.stdout.contains(&format!("### {}. {title}", i + 1)), "{title} missing in\n{}", script.stdout);
+        assert!(
+            script.stdout.contains(&format!("### {}. {title}", i + 1)),
+            "{title} missing in\n{}",
+            script.stdout
+        );
     }
-    assert!(p.outputs().is_empty(), "check and script wrote {:?}", p.outputs());
+    assert!(
+        p.outputs().is_empty(),
+        "check and script wrote {:?}",
+        p.outputs()
+    );
 }
 
 #[test]
 fn without_yes_the_officer_can_stop_before_key_generation() {
     let p = Practice::new();
-    p.write("root.toml", &root_toml("stop", "ec-p256", "ecdsa-sha256", "root"));
+    p.write(
+        "root.toml",
+        &root_toml("stop", "ec-p256", "ecdsa-sha256", "root"),
+    );
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_rootca"))
         .env("SOFTHSM2_CONF", &p.conf)
         .current_dir(p.path())
@@ -168,6 +296,10 @@ fn without_yes_the_officer_can_stop_before_key_generation() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("stopped the ceremony at step 2"));
     let objects = p.pkcs11_tool(&["--list-objects"]);
-    assert!(!objects.stdout.contains("label:      stop"), "a key was generated:\n{}", objects.stdout);
+    assert!(
+        !objects.stdout.contains("label:      stop"),
+        "a key was generated:\n{}",
+        objects.stdout
+    );
     assert!(p.outputs().is_empty(), "left behind: {:?}", p.outputs());
 }

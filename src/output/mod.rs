@@ -44,14 +44,20 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
-/// A SHA-256 fingerprint in groups of four hex digits, for reading aloud.
-pub fn fingerprint_groups(bytes: &[u8]) -> String {
-    let hex = sha256_hex(bytes);
+/// A digest in groups of four lowercase hex digits, for reading aloud:
+/// `3f2a 9b10 ...`.
+pub fn hex_groups(digest: &[u8]) -> String {
+    let hex = hex::encode(digest);
     hex.as_bytes()
         .chunks(4)
         .map(|c| String::from_utf8_lossy(c).into_owned())
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// The SHA-256 fingerprint of `bytes`, grouped for reading aloud.
+pub fn fingerprint_groups(bytes: &[u8]) -> String {
+    hex_groups(&Sha256::digest(bytes))
 }
 
 /// Files written to temporary names beside their destinations, placed all
@@ -103,5 +109,30 @@ impl Staged {
             placed.push(path);
         }
         Ok(placed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hex_groups_splits_into_groups_of_four_hex_characters() {
+        assert_eq!(
+            hex_groups(&[0x3f, 0x2a, 0x9b, 0x10, 0xAB, 0xCD]),
+            "3f2a 9b10 abcd"
+        );
+    }
+
+    #[test]
+    fn hex_groups_keeps_a_short_last_group() {
+        assert_eq!(hex_groups(&[0x3f, 0x2a, 0x9b]), "3f2a 9b");
+    }
+
+    #[test]
+    fn a_sha256_fingerprint_has_sixteen_groups_of_four() {
+        let groups = fingerprint_groups(b"rootca");
+        assert_eq!(groups.split(' ').count(), 16);
+        assert!(groups.split(' ').all(|g| g.len() == 4));
     }
 }

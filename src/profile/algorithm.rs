@@ -185,7 +185,7 @@ impl Hash {
         }
     }
 
-    pub fn len(self) -> usize {
+    pub fn output_len(self) -> usize {
         match self {
             Self::Sha256 => 32,
             Self::Sha384 => 48,
@@ -310,13 +310,13 @@ impl SignatureAlgorithm {
                         .parameters
                         .as_ref()
                         .and_then(|p| Hash::from_oid(p.oid));
-                    if mgf_hash == Some(hash) && usize::from(parsed.salt_len) == hash.len() {
+                    if mgf_hash == Some(hash) && usize::from(parsed.salt_len) == hash.output_len() {
                         return Ok(Self::RsaPss(hash));
                     }
                     return Err(ProfileError::UnsupportedSignature(format!(
                         "RSA-PSS with parameters other than MGF1-{0} and salt length {1} ({0})",
                         hash.name(),
-                        hash.len()
+                        hash.output_len()
                     )));
                 }
                 _ => return Ok(alg),

@@ -7,6 +7,7 @@ pub mod algorithm;
 pub mod checks;
 pub mod extensions;
 pub mod lint;
+pub mod name_constraints;
 pub mod root;
 pub mod verify;
 

@@ -46,10 +46,23 @@ impl Practice {
     pub fn init_token(&self, label: &str) {
         let out = Command::new("softhsm2-util")
             .env("SOFTHSM2_CONF", &self.conf)
-            .args(["--init-token", "--free", "--label", label, "--pin", PIN, "--so-pin", "5678"])
+            .args([
+                "--init-token",
+                "--free",
+                "--label",
+                label,
+                "--pin",
+                PIN,
+                "--so-pin",
+                "5678",
+            ])
             .output()
             .expect("softhsm2-util must be installed (scripts/bootstrap)");
-        assert!(out.status.success(), "softhsm2-util: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "softhsm2-util: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 
     pub fn write(&self, name: &str, text: &str) -> PathBuf {
@@ -73,7 +86,15 @@ impl Practice {
     pub fn pkcs11_tool(&self, args: &[&str]) -> Run {
         let out = Command::new("pkcs11-tool")
             .env("SOFTHSM2_CONF", &self.conf)
-            .args(["--module", MODULE, "--token-label", TOKEN, "--login", "--pin", PIN])
+            .args([
+                "--module",
+                MODULE,
+                "--token-label",
+                TOKEN,
+                "--login",
+                "--pin",
+                PIN,
+            ])
             .args(args)
             .output()
             .expect("pkcs11-tool must be installed (opensc, scripts/bootstrap)");
@@ -89,7 +110,9 @@ impl Practice {
 }
 
 fn walk(dir: &Path, found: &mut Vec<String>) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
     for e in entries.flatten() {
         let p = e.path();
         if p.is_dir() {
@@ -117,7 +140,11 @@ impl From<Output> for Run {
 
 impl Run {
     pub fn ok(&self) -> &Self {
-        assert_eq!(self.code, 0, "expected success\nstdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
+        assert_eq!(
+            self.code, 0,
+            "expected success\nstdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
         self
     }
 }
@@ -128,7 +155,11 @@ pub fn venv_bin(tool: &str) -> PathBuf {
         .map(PathBuf::from)
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv"));
     let path = venv.join("bin").join(tool);
-    assert!(path.is_file(), "{} is missing: run scripts/bootstrap", path.display());
+    assert!(
+        path.is_file(),
+        "{} is missing: run scripts/bootstrap",
+        path.display()
+    );
     path
 }
 
