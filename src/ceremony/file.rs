@@ -13,10 +13,15 @@ use time::format_description::well_known::Rfc3339;
 use x509_cert::name::Name;
 use x509_cert::time::{Time, Validity};
 
-use super::{Body, Ceremony, CeremonyError, HsmSpec, KeyCeremony, KeySpec, RootCeremony};
+use super::{
+    Body, Ceremony, CeremonyError, HsmSpec, KeyCeremony, KeySpec, RootCeremony, SubordinateCeremony,
+};
 use crate::hsm::PinSource;
 use crate::output::{ensure_absent, sha256_hex};
 use crate::profile::algorithm::{KeyAlgorithm, SignatureAlgorithm};
+use crate::profile::csr::Csr;
+use crate::profile::document::read_certificate;
+use crate::profile::name_constraints::{NameConstraintLists, NameConstraints};
 
 pub const KINDS: &str =
     "root, key (and, in later versions: subordinate, crl, deactivate, reactivate, dr-drill)";
@@ -86,6 +91,92 @@ struct KeyFile {
     hsm: HsmSection,
     key: KeySection,
     outputs: KeyOutputs,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct IssuerSection {
+    key_label: String,
+    certificate: PathBuf,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CsrSection {
+    file: Option<PathBuf>,
+    private_ca_arn: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct NameConstraintsSection {
+    #[serde(default)]
+    permitted_dns: Vec<String>,
+    #[serde(default)]
+    excluded_dns: Vec<String>,
+    #[serde(default)]
+    permitted_ip: Vec<String>,
+    #[serde(default)]
+    excluded_ip: Vec<String>,
+    #[serde(default)]
+    permitted_email: Vec<String>,
+    #[serde(default)]
+    excluded_email: Vec<String>,
+    #[serde(default)]
+    permitted_uri: Vec<String>,
+    #[serde(default)]
+    excluded_uri: Vec<String>,
+    #[serde(default)]
+    permitted_dn: Vec<String>,
+    #[serde(default)]
+    excluded_dn: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SubordinateCertificateSection {
+    not_before: String,
+    not_after: String,
+    signature: String,
+    path_len: Option<i64>,
+    #[serde(default)]
+    digital_signature: bool,
+    #[serde(default)]
+    crl_urls: Vec<String>,
+    #[serde(default)]
+    aia_ca_issuers: Vec<String>,
+    #[serde(default)]
+    policies: Vec<String>,
+    name_constraints: Option<NameConstraintsSection>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ImportSection {
+    #[allow(dead_code)]
+    private_ca_arn: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SubordinateOutputs {
+    certificate: PathBuf,
+    chain: PathBuf,
+    transcript: PathBuf,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SubordinateFile {
+    #[allow(dead_code)]
+    ceremony: String,
+    name: String,
+    hsm: HsmSection,
+    issuer: IssuerSection,
+    csr: CsrSection,
+    certificate: SubordinateCertificateSection,
+    import: Option<ImportSection>,
+    outputs: SubordinateOutputs,
 }
 
 /// Collects the problems of one file, each located by field and line.
@@ -177,6 +268,20 @@ pub fn load(path: &Path) -> Result<Ceremony, CeremonyError> {
             let key = key_spec(&f.key, &mut p);
             let body = root_body(f.certificate, f.outputs, key, dir, &mut p);
             (f.name, hsm, body.map(Body::Root))
+        }
+        "subordinate" => {
+            let f: SubordinateFile = parse_strict(path, &text)?;
+            let hsm = hsm_spec(&f.hsm, dir, &mut p);
+            let body = subordinate_body(
+                f.issuer,
+                f.csr,
+                f.certificate,
+                f.import,
+                f.outputs,
+                dir,
+                &mut p,
+            );
+            (f.name, hsm, body.map(|b| Body::Subordinate(Box::new(b))))
         }
         "key" => {
             let f: KeyFile = parse_strict(path, &text)?;
@@ -404,6 +509,329 @@ fn root_body(
         public_key,
         transcript,
     })
+}
+
+fn subordinate_body(
+    issuer: IssuerSection,
+    csr: CsrSection,
+    c: SubordinateCertificateSection,
+    import: Option<ImportSection>,
+    o: SubordinateOutputs,
+    dir: &Path,
+    p: &mut Problems,
+) -> Option<SubordinateCeremony> {
+    if issuer.key_label.trim().is_empty() {
+        p.add(
+            "issuer.key_label",
+            "must be the label of the root key in the HSM",
+        );
+    }
+    if import.is_some() {
+        p.add("import", "importing into AWS Private CA is not available in this version; remove [import] and import the certificate by hand");
+    }
+    let issuer_path = resolve(dir, &issuer.certificate);
+    let issuer_file = read_input(&issuer_path, "issuer.certificate", p);
+    let issuer_cert = issuer_file
+        .as_ref()
+        .and_then(|bytes| match read_certificate(bytes) {
+            Ok((cert, _)) => Some(cert),
+            Err(e) => {
+                p.add(
+                    "issuer.certificate",
+                    format!("{} {e}", issuer_path.display()),
+                );
+                None
+            }
+        });
+    let issuer_facts = issuer_cert
+        .as_ref()
+        .and_then(|cert| issuer_facts(cert, &issuer_path, p));
+
+    let csr_path = match (&csr.file, &csr.private_ca_arn) {
+        (Some(f), None) => Some(resolve(dir, f)),
+        (None, Some(_)) => {
+            p.add("csr.private_ca_arn", "fetching the CSR from AWS Private CA is not available in this version; fetch it and give csr.file");
+            None
+        }
+        _ => {
+            p.add(
+                "csr",
+                "give exactly one of file = \"path\" or private_ca_arn = \"arn:...\"",
+            );
+            None
+        }
+    };
+    let csr_file = csr_path
+        .as_ref()
+        .and_then(|path| read_input(path, "csr.file", p));
+    let parsed_csr = csr_file
+        .as_ref()
+        .zip(csr_path.as_ref())
+        .and_then(|(bytes, path)| match Csr::parse(bytes) {
+            Ok(csr) => Some(csr),
+            Err(e) => {
+                p.add("csr.file", format!("{} {e}", path.display()));
+                None
+            }
+        });
+    let csr_ignored = csr_file.as_deref().map(ignored_by_csr).unwrap_or_default();
+
+    let not_before = parse_time(&c.not_before, "certificate.not_before", p);
+    let not_after = parse_time(&c.not_after, "certificate.not_after", p);
+    if let (Some(nb), Some(na)) = (&not_before, &not_after) {
+        if na.to_unix_duration() <= nb.to_unix_duration() {
+            p.add(
+                "certificate.not_after",
+                format!(
+                    "{} is not after certificate.not_before {}",
+                    c.not_after, c.not_before
+                ),
+            );
+        }
+    }
+    if let Some(cert) = &issuer_cert {
+        let v = cert.tbs_certificate().validity();
+        if let Some(na) = &not_after {
+            if na.to_unix_duration() > v.not_after.to_unix_duration() {
+                p.add(
+                    "certificate.not_after",
+                    format!(
+                        "{} is later than the issuer's notAfter; the latest allowed is {}",
+                        c.not_after, v.not_after
+                    ),
+                );
+            }
+        }
+        if let Some(nb) = &not_before {
+            if nb.to_unix_duration() < v.not_before.to_unix_duration() {
+                p.add(
+                    "certificate.not_before",
+                    format!(
+                        "{} is earlier than the issuer's notBefore; the earliest allowed is {}",
+                        c.not_before, v.not_before
+                    ),
+                );
+            }
+        }
+        if let Some(csr) = &parsed_csr {
+            if &csr.subject == cert.tbs_certificate().subject() {
+                p.add("csr.file", format!("the CSR's subject {} is the issuer's own; a subordinate needs a name of its own", csr.subject));
+            }
+            if &csr.public_key == cert.tbs_certificate().subject_public_key_info() {
+                p.add("csr.file", "the CSR carries the issuer's own public key");
+            }
+        }
+    }
+    let signature = SignatureAlgorithm::from_str(&c.signature).ok();
+    match (&signature, &issuer_facts) {
+        (None, _) => p.add(
+            "certificate.signature",
+            format!(
+                "\"{}\" is not one of {}",
+                c.signature,
+                SignatureAlgorithm::ACCEPTED
+            ),
+        ),
+        (Some(s), Some(f)) if s.family() != f.algorithm.family() => p.add(
+            "certificate.signature",
+            format!(
+                "{} cannot be made with the issuer's {} key; use {}",
+                s,
+                f.algorithm,
+                matching_signatures(f.algorithm)
+            ),
+        ),
+        _ => {}
+    }
+    let path_len = match path_len(c.path_len, "certificate.path_len", p) {
+        Some(Some(n)) => Some(n),
+        Some(None) => {
+            p.add("certificate.path_len", "is required for a subordinate: 0 lets it issue only end-entity certificates, which is what Private CA's issuing CAs need");
+            None
+        }
+        None => None,
+    };
+    if let (Some(n), Some(f)) = (path_len, &issuer_facts) {
+        match f.path_len {
+            Some(0) => p.add(
+                "issuer.certificate",
+                "the issuer's pathLen is 0: it cannot sign CA certificates",
+            ),
+            Some(limit) if n >= limit => p.add(
+                "certificate.path_len",
+                format!(
+                    "{n} must be below the issuer's pathLen {limit} (at most {})",
+                    limit - 1
+                ),
+            ),
+            _ => {}
+        }
+    }
+    let crl_urls = urls(&c.crl_urls, "certificate.crl_urls", p);
+    let ca_issuers = urls(&c.aia_ca_issuers, "certificate.aia_ca_issuers", p);
+    let policies = policies(&c.policies, "certificate.policies", p);
+    let nc = c.name_constraints.unwrap_or_default();
+    let lists = NameConstraintLists {
+        permitted_dns: nc.permitted_dns,
+        excluded_dns: nc.excluded_dns,
+        permitted_ip: nc.permitted_ip,
+        excluded_ip: nc.excluded_ip,
+        permitted_email: nc.permitted_email,
+        excluded_email: nc.excluded_email,
+        permitted_uri: nc.permitted_uri,
+        excluded_uri: nc.excluded_uri,
+        permitted_dn: nc.permitted_dn,
+        excluded_dn: nc.excluded_dn,
+    };
+    let name_constraints = match NameConstraints::from_lists(&lists) {
+        Ok(nc) => Some((!nc.is_empty()).then_some(nc)),
+        Err(e) => {
+            p.add("certificate.name_constraints", e);
+            None
+        }
+    };
+    let certificate = output(dir, &o.certificate, "outputs.certificate", p);
+    let chain = output(dir, &o.chain, "outputs.chain", p);
+    let transcript = output(dir, &o.transcript, "outputs.transcript", p);
+    distinct(
+        &[
+            ("outputs.certificate", &certificate),
+            ("outputs.chain", &chain),
+            ("outputs.transcript", &transcript),
+        ],
+        p,
+    );
+    let facts = issuer_facts?;
+    Some(SubordinateCeremony {
+        issuer_label: issuer.key_label,
+        issuer_path,
+        issuer_file: issuer_file?,
+        issuer: issuer_cert?,
+        issuer_key_algorithm: facts.algorithm,
+        issuer_key_id: facts.key_id,
+        csr_path: csr_path?,
+        csr_file: csr_file?,
+        csr: parsed_csr?,
+        csr_ignored,
+        validity: Validity::new(not_before?, not_after?),
+        signature: signature?,
+        path_len: path_len?,
+        digital_signature: c.digital_signature,
+        crl_urls,
+        ca_issuers,
+        policies,
+        name_constraints: name_constraints?,
+        certificate,
+        chain,
+        transcript,
+    })
+}
+
+fn read_input(path: &Path, field: &str, p: &mut Problems) -> Option<Vec<u8>> {
+    match std::fs::read(path) {
+        Ok(bytes) => Some(bytes),
+        Err(e) => {
+            p.add(field, format!("cannot read {}: {e}", path.display()));
+            None
+        }
+    }
+}
+
+struct IssuerFacts {
+    algorithm: KeyAlgorithm,
+    key_id: Vec<u8>,
+    path_len: Option<u8>,
+}
+
+/// What the ceremony needs of the issuer certificate, refusing one that
+/// cannot sign CA certificates.
+fn issuer_facts(
+    cert: &x509_cert::Certificate,
+    path: &Path,
+    p: &mut Problems,
+) -> Option<IssuerFacts> {
+    use der::referenced::OwnedToRef;
+    use x509_cert::ext::pkix::{BasicConstraints, KeyUsage, KeyUsages, SubjectKeyIdentifier};
+    let tbs = cert.tbs_certificate();
+    let shown = path.display();
+    let bc = tbs
+        .get_extension::<BasicConstraints>()
+        .ok()
+        .flatten()
+        .map(|(_, bc)| bc);
+    let Some(bc) = bc.filter(|bc| bc.ca) else {
+        p.add(
+            "issuer.certificate",
+            format!("{shown} is not a CA certificate (no basicConstraints CA:TRUE)"),
+        );
+        return None;
+    };
+    if let Ok(Some((_, ku))) = tbs.get_extension::<KeyUsage>() {
+        if !ku.0.contains(KeyUsages::KeyCertSign) {
+            p.add(
+                "issuer.certificate",
+                format!("{shown} may not sign certificates (keyUsage lacks keyCertSign)"),
+            );
+        }
+    }
+    let algorithm = match KeyAlgorithm::of_public_key(tbs.subject_public_key_info()) {
+        Ok(a) => a,
+        Err(e) => {
+            p.add(
+                "issuer.certificate",
+                format!("{shown} has a key rootca cannot sign with: {e}"),
+            );
+            return None;
+        }
+    };
+    // The subordinate's authorityKeyIdentifier must match the issuer's
+    // subjectKeyIdentifier as written, however it was computed.
+    let key_id = match tbs.get_extension::<SubjectKeyIdentifier>() {
+        Ok(Some((_, ski))) => ski.0.as_bytes().to_vec(),
+        _ => match crate::profile::extensions::key_identifier(
+            tbs.subject_public_key_info().owned_to_ref(),
+        ) {
+            Ok(id) => id,
+            Err(e) => {
+                p.add("issuer.certificate", format!("{shown}: {e}"));
+                return None;
+            }
+        },
+    };
+    Some(IssuerFacts {
+        algorithm,
+        key_id,
+        path_len: bc.path_len_constraint,
+    })
+}
+
+/// What a CSR asks for besides its subject and key, for the officer to see
+/// being left out.
+fn ignored_by_csr(bytes: &[u8]) -> Vec<String> {
+    let Ok(report) = crate::inspect::inspect(bytes) else {
+        return vec![];
+    };
+    let crate::inspect::Details::Request(r) = report.details else {
+        return vec![];
+    };
+    let mut ignored: Vec<String> = r
+        .requested_extensions
+        .iter()
+        .map(|e| {
+            format!(
+                "requested extension {}{}: {}",
+                e.name,
+                if e.critical { " [critical]" } else { "" },
+                e.lines.join("; ")
+            )
+        })
+        .collect();
+    ignored.extend(
+        r.other_attributes
+            .iter()
+            .map(|a| format!("attribute {}: {}", a.name, a.values.join("; "))),
+    );
+    ignored
 }
 
 fn matching_signatures(alg: KeyAlgorithm) -> String {

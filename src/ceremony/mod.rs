@@ -10,6 +10,7 @@ pub mod runner;
 use std::path::PathBuf;
 
 use const_oid::ObjectIdentifier;
+use x509_cert::Certificate;
 use x509_cert::name::Name;
 use x509_cert::time::Validity;
 
@@ -17,6 +18,8 @@ use crate::hsm::{HsmError, PinSource};
 use crate::output::OutputError;
 use crate::profile::ProfileError;
 use crate::profile::algorithm::{KeyAlgorithm, SignatureAlgorithm};
+use crate::profile::csr::Csr;
+use crate::profile::name_constraints::NameConstraints;
 
 pub use file::load;
 pub use plan::{Plan, Step};
@@ -59,6 +62,12 @@ pub enum CeremonyError {
         #[source]
         source: OutputError,
     },
+    #[error("step {step} ({title}) refused: {message}")]
+    IssuerKey {
+        step: u32,
+        title: String,
+        message: String,
+    },
     #[error("step {step} ({title}): internal error, {what} is missing")]
     Internal {
         step: u32,
@@ -76,6 +85,7 @@ impl CeremonyError {
             self,
             Self::Syntax { .. }
                 | Self::Invalid { .. }
+                | Self::IssuerKey { .. }
                 | Self::Hsm {
                     source: HsmError::LabelExists { .. },
                     ..
@@ -111,6 +121,7 @@ pub struct KeySpec {
 pub enum Body {
     Key(KeyCeremony),
     Root(RootCeremony),
+    Subordinate(Box<SubordinateCeremony>),
 }
 
 impl Body {
@@ -118,6 +129,21 @@ impl Body {
         match self {
             Self::Key(_) => "key",
             Self::Root(_) => "root",
+            Self::Subordinate(_) => "subordinate",
+        }
+    }
+
+    /// The files the ceremony reads, with their SHA-256, for the transcript.
+    pub fn inputs(&self) -> Vec<(PathBuf, String)> {
+        match self {
+            Self::Key(_) | Self::Root(_) => vec![],
+            Self::Subordinate(s) => vec![
+                (
+                    s.issuer_path.clone(),
+                    crate::output::sha256_hex(&s.issuer_file),
+                ),
+                (s.csr_path.clone(), crate::output::sha256_hex(&s.csr_file)),
+            ],
         }
     }
 
@@ -125,6 +151,7 @@ impl Body {
         match self {
             Self::Key(k) => &k.transcript,
             Self::Root(r) => &r.transcript,
+            Self::Subordinate(s) => &s.transcript,
         }
     }
 }
@@ -150,5 +177,33 @@ pub struct RootCeremony {
     pub policies: Vec<ObjectIdentifier>,
     pub certificate: PathBuf,
     pub public_key: PathBuf,
+    pub transcript: PathBuf,
+}
+
+/// `subordinate`: sign a subordinate CA's CSR with the root key.
+#[derive(Debug, Clone)]
+pub struct SubordinateCeremony {
+    pub issuer_label: String,
+    pub issuer_path: PathBuf,
+    /// The issuer certificate file as read, hashed into the transcript.
+    pub issuer_file: Vec<u8>,
+    pub issuer: Certificate,
+    pub issuer_key_algorithm: KeyAlgorithm,
+    pub issuer_key_id: Vec<u8>,
+    pub csr_path: PathBuf,
+    pub csr_file: Vec<u8>,
+    pub csr: Csr,
+    /// What the CSR asks for that the certificate will not carry.
+    pub csr_ignored: Vec<String>,
+    pub validity: Validity,
+    pub signature: SignatureAlgorithm,
+    pub path_len: u8,
+    pub digital_signature: bool,
+    pub crl_urls: Vec<String>,
+    pub ca_issuers: Vec<String>,
+    pub policies: Vec<ObjectIdentifier>,
+    pub name_constraints: Option<NameConstraints>,
+    pub certificate: PathBuf,
+    pub chain: PathBuf,
     pub transcript: PathBuf,
 }

@@ -4,7 +4,7 @@
 
 use std::fmt::Write;
 
-use super::{Body, Ceremony, KeySpec, RootCeremony};
+use super::{Body, Ceremony, KeySpec, RootCeremony, SubordinateCeremony};
 use crate::profile::checks::CHECKS;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -12,9 +12,10 @@ pub enum Action {
     Login,
     GenerateKey,
     ReadPublicKey,
+    FindIssuerKey,
     DrawSerial,
-    PrepareRootCertificate,
-    SignRootCertificate,
+    PrepareCertificate,
+    SignCertificate,
     WriteArtifacts,
     Logout,
 }
@@ -100,7 +101,7 @@ fn generate(steps: &mut Steps, key: &KeySpec) {
     );
 }
 
-fn root_steps(steps: &mut Steps, r: &RootCeremony) {
+fn draw_serial(steps: &mut Steps) {
     steps.add(
         Action::DrawSerial,
         "Draw the serial number",
@@ -108,6 +109,116 @@ fn root_steps(steps: &mut Steps, r: &RootCeremony) {
         None,
         false,
     );
+}
+
+fn checks_line() -> String {
+    format!(
+        "signed first with a throwaway lint key and checked ({} to {})",
+        CHECKS.first().map_or("", |c| c.0),
+        CHECKS.last().map_or("", |c| c.0)
+    )
+}
+
+fn subordinate_steps(steps: &mut Steps, sub: &SubordinateCeremony) {
+    let issuer = sub.issuer.tbs_certificate();
+    steps.add(
+        Action::FindIssuerKey,
+        "Find the root key and match it to the issuer certificate",
+        vec![
+            format!(
+                "label: \"{}\"; exactly one key pair must have it",
+                sub.issuer_label
+            ),
+            format!(
+                "its public key must be the one in {}",
+                sub.issuer_path.display()
+            ),
+            "its attributes must still be sensitive, never extractable, sign only".into(),
+        ],
+        Some(
+            "Compare the public key fingerprint printed with the one on the root ceremony's sheet.",
+        ),
+        false,
+    );
+    draw_serial(steps);
+    let mut details = vec![
+        format!("subject (from the CSR): {}", sub.csr.subject),
+        format!("public key (from the CSR): {}", sub.csr.key),
+        format!("issuer: {}", issuer.subject()),
+        format!(
+            "validity: {} to {} (the issuer's ends {})",
+            sub.validity.not_before.to_date_time(),
+            sub.validity.not_after.to_date_time(),
+            issuer.validity().not_after.to_date_time()
+        ),
+        format!("signature: {}", sub.signature),
+        format!("basicConstraints (critical): CA, pathLen {}", sub.path_len),
+        format!(
+            "keyUsage (critical): keyCertSign, cRLSign{}",
+            if sub.digital_signature {
+                ", digitalSignature"
+            } else {
+                ""
+            }
+        ),
+        "subjectKeyIdentifier: SHA-1 of the CSR's public key".into(),
+        format!(
+            "authorityKeyIdentifier: {}",
+            hex::encode(&sub.issuer_key_id)
+        ),
+    ];
+    if !sub.crl_urls.is_empty() {
+        details.push(format!(
+            "CRL distribution points: {}",
+            sub.crl_urls.join(", ")
+        ));
+    }
+    if !sub.ca_issuers.is_empty() {
+        details.push(format!(
+            "authority information access (caIssuers): {}",
+            sub.ca_issuers.join(", ")
+        ));
+    }
+    if !sub.policies.is_empty() {
+        let p: Vec<String> = sub.policies.iter().map(|o| o.to_string()).collect();
+        details.push(format!("certificate policies: {}", p.join(", ")));
+    }
+    match &sub.name_constraints {
+        Some(nc) => {
+            details.push("name constraints (critical):".into());
+            details.extend(nc.describe().into_iter().map(|l| format!("  {l}")));
+        }
+        None => details.push("name constraints: none".into()),
+    }
+    if sub.csr_ignored.is_empty() {
+        details.push("the CSR asks for nothing beyond its subject and key".into());
+    } else {
+        details.push("ignored from the CSR (the ceremony file decides the extensions):".into());
+        details.extend(sub.csr_ignored.iter().map(|l| format!("  {l}")));
+    }
+    details.push(checks_line());
+    steps.add(
+        Action::PrepareCertificate,
+        "Build and check the subordinate certificate",
+        details,
+        None,
+        false,
+    );
+    steps.add(
+        Action::SignCertificate,
+        "Sign the subordinate certificate with the root key",
+        vec![
+            "the HSM signs the very bytes that passed the checks".into(),
+            "the signature is verified in software under the issuer certificate's key".into(),
+            "the signed certificate is parsed back and checked again".into(),
+        ],
+        Some("Confirm the subject, validity and name constraints printed at the previous step match the ceremony sheet."),
+        true,
+    );
+}
+
+fn root_steps(steps: &mut Steps, r: &RootCeremony) {
+    draw_serial(steps);
     let mut details = vec![
         format!("subject and issuer: {}", r.subject_text),
         format!(
@@ -134,20 +245,16 @@ fn root_steps(steps: &mut Steps, r: &RootCeremony) {
         let p: Vec<String> = r.policies.iter().map(|o| o.to_string()).collect();
         details.push(format!("certificate policies: {}", p.join(", ")));
     }
-    details.push(format!(
-        "signed first with a throwaway lint key and checked ({} to {})",
-        CHECKS.first().map_or("", |c| c.0),
-        CHECKS.last().map_or("", |c| c.0)
-    ));
+    details.push(checks_line());
     steps.add(
-        Action::PrepareRootCertificate,
+        Action::PrepareCertificate,
         "Build and check the root certificate",
         details,
         None,
         false,
     );
     steps.add(
-        Action::SignRootCertificate,
+        Action::SignCertificate,
         "Sign the root certificate with the HSM key",
         vec![
             "the HSM signs the very bytes that passed the checks".into(),
@@ -183,6 +290,20 @@ impl Plan {
                     vec![
                         format!("certificate (PEM): {}", r.certificate.display()),
                         format!("public key (PEM): {}", r.public_key.display()),
+                        "nothing is overwritten; the files appear together or not at all".into(),
+                    ],
+                    Some("Read the certificate fingerprint aloud and write it on the ceremony sheet."),
+                    false,
+                );
+            }
+            Body::Subordinate(sub) => {
+                subordinate_steps(&mut steps, sub);
+                steps.add(
+                    Action::WriteArtifacts,
+                    "Write the certificate and the chain",
+                    vec![
+                        format!("certificate (PEM): {}", sub.certificate.display()),
+                        format!("chain for Private CA (PEM, the issuer certificate): {}", sub.chain.display()),
                         "nothing is overwritten; the files appear together or not at all".into(),
                     ],
                     Some("Read the certificate fingerprint aloud and write it on the ceremony sheet."),

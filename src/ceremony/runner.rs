@@ -53,6 +53,9 @@ pub fn run(plan: &Plan, options: &RunOptions) -> Result<Summary, CeremonyError> 
     let mut transcript = Transcript::begin(transcript_path).map_err(CeremonyError::Transcript)?;
     let mut inputs = BTreeMap::new();
     inputs.insert(recorded(&base, &c.file), c.file_sha256.clone());
+    for (path, sha) in c.body.inputs() {
+        inputs.insert(recorded(&base, &path), sha);
+    }
     transcript
         .record(Record {
             event: "ceremony started".into(),
@@ -104,6 +107,11 @@ pub fn run(plan: &Plan, options: &RunOptions) -> Result<Summary, CeremonyError> 
                         step,
                         title,
                         source,
+                    },
+                    e @ StepError::IssuerKeyMismatch { .. } => CeremonyError::IssuerKey {
+                        step,
+                        title,
+                        message: e.to_string(),
                     },
                     StepError::Order(what) => CeremonyError::Internal { step, title, what },
                 }

@@ -5,10 +5,13 @@
 
 pub mod algorithm;
 pub mod checks;
+pub mod csr;
+pub mod document;
 pub mod extensions;
 pub mod lint;
 pub mod name_constraints;
 pub mod root;
+pub mod subordinate;
 pub mod verify;
 
 use der::Encode;
@@ -50,6 +53,51 @@ pub enum ProfileError {
 impl From<der::Error> for ProfileError {
     fn from(e: der::Error) -> Self {
         Self::Encoding(e)
+    }
+}
+
+/// The certificates rootca issues, as one profile type for the builder.
+#[derive(Debug, Clone)]
+pub enum CaProfile {
+    Root(root::RootProfile),
+    Subordinate(Box<subordinate::SubordinateProfile>),
+}
+
+impl BuilderProfile for CaProfile {
+    fn get_issuer(&self, subject: &x509_cert::name::Name) -> x509_cert::name::Name {
+        match self {
+            Self::Root(p) => p.get_issuer(subject),
+            Self::Subordinate(p) => p.get_issuer(subject),
+        }
+    }
+
+    fn get_subject(&self) -> x509_cert::name::Name {
+        match self {
+            Self::Root(p) => p.get_subject(),
+            Self::Subordinate(p) => p.get_subject(),
+        }
+    }
+
+    fn build_extensions(
+        &self,
+        spk: spki::SubjectPublicKeyInfoRef<'_>,
+        issuer_spk: spki::SubjectPublicKeyInfoRef<'_>,
+        tbs: &x509_cert::certificate::TbsCertificate,
+    ) -> x509_cert::builder::Result<Vec<x509_cert::ext::Extension>> {
+        match self {
+            Self::Root(p) => p.build_extensions(spk, issuer_spk, tbs),
+            Self::Subordinate(p) => p.build_extensions(spk, issuer_spk, tbs),
+        }
+    }
+}
+
+/// Profiles report their own errors through the builder's error type.
+pub(crate) fn builder_error(e: ProfileError) -> x509_cert::builder::Error {
+    match e {
+        ProfileError::Encoding(d) => x509_cert::builder::Error::Asn1(d),
+        other => {
+            x509_cert::builder::Error::Signature(signature::Error::from_source(other.to_string()))
+        }
     }
 }
 

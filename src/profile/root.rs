@@ -51,9 +51,6 @@ impl BuilderProfile for RootProfile {
             }
             Ok(exts)
         };
-        build().map_err(|e| match e {
-            super::ProfileError::Encoding(d) => builder::Error::Asn1(d),
-            other => builder::Error::Signature(signature::Error::from_source(other.to_string())),
-        })
+        build().map_err(super::builder_error)
     }
 }

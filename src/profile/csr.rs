@@ -1,0 +1,81 @@
+//! The subordinate CA's certificate signing request. Only its subject and
+//! public key are used, and only after its self-signature verifies and its
+//! key is one AWS Private CA can hold; everything else it asks for is
+//! listed for the officer and ignored.
+
+use der::{Decode, Encode};
+use spki::SubjectPublicKeyInfoOwned;
+use x509_cert::name::Name;
+use x509_cert::request::CertReq;
+
+use super::algorithm::{PublicKeyKind, SignatureAlgorithm};
+use super::document::{DocumentError, der_of};
+use super::verify::verify_signature;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CsrError {
+    #[error("{0}")]
+    Document(#[from] DocumentError),
+    #[error("is not a PKCS#10 certificate signing request: {0}")]
+    NotCsr(String),
+    #[error(
+        "its self-signature does not verify ({0}): it was altered or not made with its own key"
+    )]
+    BadSignature(String),
+    #[error(
+        "its key ({0}) is not one AWS Private CA can hold: RSA 2048, 3072 or 4096 bits with exponent 65537, or EC P-256, P-384 or P-521"
+    )]
+    UnsupportedKey(String),
+    #[error("its subject is empty; a CA certificate needs a subject")]
+    EmptySubject,
+}
+
+#[derive(Debug, Clone)]
+pub struct Csr {
+    pub subject: Name,
+    pub public_key: SubjectPublicKeyInfoOwned,
+    pub key: PublicKeyKind,
+    pub der: Vec<u8>,
+}
+
+pub const PEM_LABELS: &[&str] = &["CERTIFICATE REQUEST", "NEW CERTIFICATE REQUEST"];
+
+impl Csr {
+    pub fn parse(bytes: &[u8]) -> Result<Self, CsrError> {
+        let der = der_of(bytes, PEM_LABELS, "CSR")?;
+        let req = CertReq::from_der(&der).map_err(|e| CsrError::NotCsr(e.to_string()))?;
+        let alg = SignatureAlgorithm::from_identifier(&req.algorithm)
+            .map_err(|e| CsrError::BadSignature(e.to_string()))?;
+        let info = req
+            .info
+            .to_der()
+            .map_err(|e| CsrError::NotCsr(e.to_string()))?;
+        let signature = req
+            .signature
+            .as_bytes()
+            .ok_or_else(|| CsrError::BadSignature("the signature is not whole octets".into()))?;
+        verify_signature(&req.info.public_key, alg, &info, signature)
+            .map_err(|e| CsrError::BadSignature(e.to_string()))?;
+        let key = PublicKeyKind::of(&req.info.public_key)
+            .map_err(|e| CsrError::UnsupportedKey(e.to_string()))?;
+        let acceptable = match &key {
+            PublicKeyKind::Rsa { bits, exponent } => {
+                [2048, 3072, 4096].contains(bits) && exponent.as_slice() == [0x01, 0x00, 0x01]
+            }
+            PublicKeyKind::EcP256 | PublicKeyKind::EcP384 | PublicKeyKind::EcP521 => true,
+            _ => false,
+        };
+        if !acceptable {
+            return Err(CsrError::UnsupportedKey(key.to_string()));
+        }
+        if req.info.subject.is_empty() {
+            return Err(CsrError::EmptySubject);
+        }
+        Ok(Self {
+            subject: req.info.subject,
+            public_key: req.info.public_key,
+            key,
+            der,
+        })
+    }
+}
