@@ -7,8 +7,9 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use rootca::ceremony::runner::{RunOptions, run};
-use rootca::ceremony::{CeremonyError, Plan, load};
+use rootca::ceremony::{Body, CeremonyError, Plan, load, load_content};
 use rootca::output::transcript::{self, TranscriptError};
+use rootca::profile::name_constraints::{Decision, TestName};
 
 #[derive(Parser)]
 #[command(
@@ -41,7 +42,18 @@ enum Command {
     },
     /// Print the ceremony as a runbook (Markdown) for officers and witnesses.
     Script { file: PathBuf },
-    /// Summarise a certificate (PEM or DER).
+    /// Try names against the name constraints a subordinate ceremony will
+    /// put in its certificate, before the ceremony.
+    Names {
+        file: PathBuf,
+        /// A name to try: DNS name, IP address, email, URI or DN; a
+        /// `dns:`, `ip:`, `email:`, `uri:` or `dn:` prefix forces the kind.
+        #[arg(long = "test", value_name = "NAME", required = true)]
+        names: Vec<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Summarise a certificate, CSR or CRL (PEM or DER).
     Inspect {
         path: PathBuf,
         #[arg(long)]
@@ -135,6 +147,45 @@ fn dispatch(command: Command) -> Result<(), Failure> {
                 println!("  artifact:   {}", p.display());
             }
             println!("  transcript: {}", summary.transcript.display());
+            Ok(())
+        }
+        Command::Names { file, names, json } => {
+            let ceremony = load_content(&file)?;
+            let Body::Subordinate(sub) = &ceremony.body else {
+                return Err(Failure::Refused(format!(
+                    "{} is a {} ceremony; names are tried against a subordinate ceremony's name constraints",
+                    file.display(),
+                    ceremony.body.kind()
+                )));
+            };
+            let mut results = Vec::new();
+            for name in &names {
+                let parsed = TestName::parse(name).map_err(|e| Failure::Refused(e.to_string()))?;
+                let decision = match &sub.name_constraints {
+                    Some(nc) => nc.test(&parsed),
+                    None => Decision {
+                        permitted: true,
+                        reason: "the certificate has no name constraints".into(),
+                    },
+                };
+                results.push((name, parsed, decision));
+            }
+            if json {
+                let list: Vec<_> = results
+                    .iter()
+                    .map(|(n, p, d)| serde_json::json!({ "name": n, "kind": p.to_string(), "permitted": d.permitted, "reason": d.reason }))
+                    .collect();
+                print_json(&serde_json::json!(list));
+            } else {
+                for (name, _, d) in &results {
+                    let verdict = if d.permitted {
+                        "permitted"
+                    } else {
+                        "REFUSED  "
+                    };
+                    println!("{verdict}  {name}  ({})", d.reason);
+                }
+            }
             Ok(())
         }
         Command::Inspect { path, json } => {

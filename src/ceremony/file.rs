@@ -183,6 +183,9 @@ struct SubordinateFile {
 struct Problems<'a> {
     text: &'a str,
     list: Vec<String>,
+    /// False when only the plan's content matters (`rootca names`), not
+    /// whether the ceremony could run now.
+    outputs_must_be_absent: bool,
 }
 
 impl Problems<'_> {
@@ -228,8 +231,18 @@ fn parse_strict<'de, T: Deserialize<'de>>(path: &Path, text: &'de str) -> Result
     })
 }
 
-/// Reads, parses and validates a ceremony file.
+/// Reads, parses and validates a ceremony file, as `check` and `run` do.
 pub fn load(path: &Path) -> Result<Ceremony, CeremonyError> {
+    load_with(path, true)
+}
+
+/// Validates everything but whether the outputs exist yet: for reading a
+/// ceremony's content after it ran.
+pub fn load_content(path: &Path) -> Result<Ceremony, CeremonyError> {
+    load_with(path, false)
+}
+
+fn load_with(path: &Path, outputs_must_be_absent: bool) -> Result<Ceremony, CeremonyError> {
     let bytes = std::fs::read(path).map_err(|source| CeremonyError::Read {
         file: path.to_path_buf(),
         source,
@@ -260,6 +273,7 @@ pub fn load(path: &Path) -> Result<Ceremony, CeremonyError> {
     let mut p = Problems {
         text: &text,
         list: Vec::new(),
+        outputs_must_be_absent,
     };
     let (name, hsm, body) = match kind.as_str() {
         "root" => {
@@ -347,7 +361,7 @@ fn output(dir: &Path, p: &Path, field: &str, problems: &mut Problems) -> PathBuf
     let full = resolve(dir, p);
     if p.as_os_str().is_empty() {
         problems.add(field, "must name a file");
-    } else if ensure_absent(&full).is_err() {
+    } else if problems.outputs_must_be_absent && ensure_absent(&full).is_err() {
         problems.add(field, format!("{} already exists; rootca never overwrites a file, so move it away or name another", full.display()));
     }
     full

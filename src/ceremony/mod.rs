@@ -21,7 +21,7 @@ use crate::profile::algorithm::{KeyAlgorithm, SignatureAlgorithm};
 use crate::profile::csr::Csr;
 use crate::profile::name_constraints::NameConstraints;
 
-pub use file::load;
+pub use file::{load, load_content};
 pub use plan::{Plan, Step};
 
 #[derive(Debug, thiserror::Error)]

@@ -187,6 +187,20 @@ fn subordinate_steps(steps: &mut Steps, sub: &SubordinateCeremony) {
         Some(nc) => {
             details.push("name constraints (critical):".into());
             details.extend(nc.describe().into_iter().map(|l| format!("  {l}")));
+            let lists = nc.to_lists();
+            if lists
+                .permitted_dns
+                .iter()
+                .chain(&lists.excluded_dns)
+                .any(|d| d.starts_with('.'))
+            {
+                details.push(
+                    "  note: a leading-dot DNS entry is read by OpenSSL and the AWS sample encoder as \"names below only\", \
+                     but it is not RFC 5280 dNSName syntax: pkilint reports it and strict verifiers may read it otherwise \
+                     (docs/name-constraints.md)"
+                        .into(),
+                );
+            }
         }
         None => details.push("name constraints: none".into()),
     }
