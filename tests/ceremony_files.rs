@@ -1,0 +1,99 @@
+//! The ready-to-edit files in ceremony/ must pass `rootca check` as shipped,
+//! given the inputs they name.
+
+mod common;
+
+use std::path::Path;
+
+use common::{Practice, openssl};
+
+fn ceremony_file(name: &str) -> String {
+    std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("ceremony")
+            .join(name),
+    )
+    .unwrap()
+}
+
+#[test]
+fn the_root_ceremony_files_pass_check() {
+    for name in ["root.toml", "practice/root.toml"] {
+        let p = Practice::new();
+        p.write("root.toml", &ceremony_file(name));
+        let check = p.rootca(&["check", "root.toml"]);
+        assert_eq!(check.code, 0, "{name}:\n{}", check.stderr);
+        assert!(
+            check.stdout.contains("Generate the key pair in the HSM"),
+            "{}",
+            check.stdout
+        );
+    }
+}
+
+#[test]
+fn the_subordinate_ceremony_files_pass_check() {
+    for (name, csr) in [
+        ("subordinate.toml", "in/issuing-ca-1.csr"),
+        ("subordinate-dev.toml", "in/dev-issuing-ca.csr"),
+    ] {
+        let p = Practice::new();
+        std::fs::create_dir_all(p.path().join("in")).unwrap();
+        std::fs::create_dir_all(p.path().join("out")).unwrap();
+        // A stand-in root valid for twenty years from today, and a CSR.
+        openssl(
+            &[
+                "req",
+                "-x509",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:P-384",
+                "-nodes",
+                "-keyout",
+                "root.key",
+                "-subj",
+                "/C=US/O=Example Corp/CN=Example Corp Root CA G1",
+                "-days",
+                "7300",
+                "-addext",
+                "basicConstraints=critical,CA:TRUE,pathlen:1",
+                "-addext",
+                "keyUsage=critical,keyCertSign,cRLSign",
+                "-out",
+                "out/root-g1.pem",
+            ],
+            p.path(),
+        )
+        .ok();
+        openssl(
+            &[
+                "req",
+                "-new",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:P-256",
+                "-nodes",
+                "-keyout",
+                "sub.key",
+                "-subj",
+                "/C=US/O=Example Corp/CN=Issuing CA",
+                "-out",
+                csr,
+            ],
+            p.path(),
+        )
+        .ok();
+        p.write("sub.toml", &ceremony_file(name));
+        let check = p.rootca(&["check", "sub.toml"]);
+        assert_eq!(check.code, 0, "{name}:\n{}", check.stderr);
+        assert!(
+            check
+                .stdout
+                .contains("excluded  IP   0.0.0.0/0 (every IPv4 address)"),
+            "{}",
+            check.stdout
+        );
+    }
+}
