@@ -222,7 +222,9 @@ fn dispatch(command: Command) -> Result<(), Failure> {
                 }
                 Ok(())
             }
-            Err(e @ TranscriptError::Broken { .. }) => Err(Failure::Refused(e.to_string())),
+            Err(e @ (TranscriptError::Broken { .. } | TranscriptError::Empty { .. })) => {
+                Err(Failure::Refused(e.to_string()))
+            }
             Err(e) => Err(Failure::Failed(e.to_string())),
         },
     }

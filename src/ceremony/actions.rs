@@ -194,9 +194,20 @@ pub(super) fn execute(action: Action, c: &Ceremony, s: &mut State) -> Result<Don
             let tbs = lint::prepare(make, issuer_key, i.issuer_key_algorithm, &i.expected)?;
             s.tbs = Some(tbs);
             let mut say = vec![
-                format!("subject {}", i.expected.subject),
-                format!("issuer  {}", i.expected.issuer),
+                format!("subject   {}", i.expected.subject),
+                format!("issuer    {}", i.expected.issuer),
+                format!(
+                    "validity  {} to {}",
+                    i.validity.not_before.to_date_time(),
+                    i.validity.not_after.to_date_time()
+                ),
             ];
+            if let Body::Subordinate(sub) = &c.body {
+                if let Some(nc) = &sub.name_constraints {
+                    say.push("name constraints:".into());
+                    say.extend(nc.describe().into_iter().map(|l| format!("  {l}")));
+                }
+            }
             say.push(
                 "the lint certificate passed every check; the TBS for the HSM is byte-identical"
                     .into(),
@@ -220,7 +231,6 @@ pub(super) fn execute(action: Action, c: &Ceremony, s: &mut State) -> Result<Don
             Ok(Done {
                 say: vec![
                     "signed; the signature verifies in software and the certificate passed every check again".into(),
-                    format!("certificate SHA-256: {}", fingerprint_groups(&der)),
                 ],
                 details: serde_json::json!({ "certificate_sha256": sha256_hex(&der) }),
                 ..Done::default()
@@ -285,6 +295,13 @@ fn write_artifacts(c: &Ceremony, s: &State) -> Result<Done, StepError> {
     for (path, bytes) in files {
         done.say.push(format!("wrote {}", path.display()));
         done.outputs.insert(path, sha256_hex(&bytes));
+    }
+    // What the witness reads aloud: the fingerprint openssl shows, over
+    // the certificate's DER.
+    if let Some(cert) = &s.certificate {
+        let der = cert.to_der().map_err(ProfileError::from)?;
+        done.say
+            .push(format!("certificate SHA-256: {}", fingerprint_groups(&der)));
     }
     Ok(done)
 }

@@ -19,12 +19,13 @@ use super::{
 use crate::hsm::PinSource;
 use crate::output::{ensure_absent, sha256_hex};
 use crate::profile::algorithm::{KeyAlgorithm, SignatureAlgorithm};
+use crate::profile::checks::subject_problems;
 use crate::profile::csr::Csr;
 use crate::profile::document::read_certificate;
 use crate::profile::name_constraints::{NameConstraintLists, NameConstraints};
 
 pub const KINDS: &str =
-    "root, key (and, in later versions: subordinate, crl, deactivate, reactivate, dr-drill)";
+    "root, key, subordinate (crl, deactivate, reactivate and dr-drill come in later versions)";
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -45,8 +46,8 @@ struct KeySection {
 #[serde(deny_unknown_fields)]
 struct RootCertificateSection {
     subject: String,
-    not_before: String,
-    not_after: String,
+    not_before: toml::Value,
+    not_after: toml::Value,
     signature: String,
     path_len: Option<i64>,
     #[serde(default)]
@@ -135,8 +136,8 @@ struct NameConstraintsSection {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct SubordinateCertificateSection {
-    not_before: String,
-    not_after: String,
+    not_before: toml::Value,
+    not_after: toml::Value,
     signature: String,
     path_len: Option<i64>,
     #[serde(default)]
@@ -303,6 +304,13 @@ fn load_with(path: &Path, outputs_must_be_absent: bool) -> Result<Ceremony, Cere
             let key = key_spec(&f.key, &mut p);
             let public_key = output(dir, &f.outputs.public_key, "outputs.public_key", &mut p);
             let transcript = output(dir, &f.outputs.transcript, "outputs.transcript", &mut p);
+            distinct(
+                &[
+                    ("outputs.public_key", &public_key),
+                    ("outputs.transcript", &transcript),
+                ],
+                &mut p,
+            );
             (
                 f.name,
                 hsm,
@@ -363,6 +371,14 @@ fn output(dir: &Path, p: &Path, field: &str, problems: &mut Problems) -> PathBuf
         problems.add(field, "must name a file");
     } else if problems.outputs_must_be_absent && ensure_absent(&full).is_err() {
         problems.add(field, format!("{} already exists; rootca never overwrites a file, so move it away or name another", full.display()));
+    } else if problems.outputs_must_be_absent && field == "outputs.transcript" {
+        let journal = crate::output::transcript::journal_path(&full);
+        if ensure_absent(&journal).is_err() {
+            problems.add(field, format!(
+                "{} is the journal of an interrupted ceremony; read it (rootca transcript verify), keep it with the ceremony records and move it away before running again",
+                journal.display()
+            ));
+        }
     }
     full
 }
@@ -390,14 +406,14 @@ fn hsm_spec(s: &HsmSection, dir: &Path, p: &mut Problems) -> Option<HsmSpec> {
         p.add("hsm.pin", "accepted: \"prompt\" (the default), { file = \"path\" } or { env = \"NAME\" }; a PIN itself never goes into a ceremony file");
     }
     Some(HsmSpec {
-        module: s.module.clone(),
+        module: resolve(dir, &s.module),
         token: s.token.clone(),
         pin: pin?,
     })
 }
 
 fn key_spec(s: &KeySection, p: &mut Problems) -> Option<KeySpec> {
-    if s.label.trim().is_empty() || s.label.len() > 64 {
+    if s.label.trim().is_empty() || s.label.chars().count() > 64 {
         p.add(
             "key.label",
             "must be 1 to 64 characters: the key is found by this label",
@@ -418,6 +434,15 @@ fn key_spec(s: &KeySection, p: &mut Problems) -> Option<KeySpec> {
         label: s.label.clone(),
         algorithm: algorithm?,
     })
+}
+
+/// A time as the file gives it: an RFC 3339 string, or a TOML date-time
+/// written without quotes.
+fn time_text(value: &toml::Value) -> String {
+    match value {
+        toml::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
 }
 
 fn parse_time(value: &str, field: &str, p: &mut Problems) -> Option<Time> {
@@ -462,15 +487,19 @@ fn root_body(
     if subject.is_none() {
         p.add("certificate.subject", format!("\"{}\" is not an RFC 4514 name such as \"CN=Example Root CA G1,O=Example Corp,C=US\"", c.subject));
     }
-    let not_before = parse_time(&c.not_before, "certificate.not_before", p);
-    let not_after = parse_time(&c.not_after, "certificate.not_after", p);
+    for problem in subject.as_ref().map(subject_problems).unwrap_or_default() {
+        p.add("certificate.subject", problem);
+    }
+    let (nb_text, na_text) = (time_text(&c.not_before), time_text(&c.not_after));
+    let not_before = parse_time(&nb_text, "certificate.not_before", p);
+    let not_after = parse_time(&na_text, "certificate.not_after", p);
     if let (Some(nb), Some(na)) = (&not_before, &not_after) {
         if na.to_unix_duration() <= nb.to_unix_duration() {
             p.add(
                 "certificate.not_after",
                 format!(
                     "{} is not after certificate.not_before {}",
-                    c.not_after, c.not_before
+                    na_text, nb_text
                 ),
             );
         }
@@ -590,15 +619,16 @@ fn subordinate_body(
         });
     let csr_ignored = csr_file.as_deref().map(ignored_by_csr).unwrap_or_default();
 
-    let not_before = parse_time(&c.not_before, "certificate.not_before", p);
-    let not_after = parse_time(&c.not_after, "certificate.not_after", p);
+    let (nb_text, na_text) = (time_text(&c.not_before), time_text(&c.not_after));
+    let not_before = parse_time(&nb_text, "certificate.not_before", p);
+    let not_after = parse_time(&na_text, "certificate.not_after", p);
     if let (Some(nb), Some(na)) = (&not_before, &not_after) {
         if na.to_unix_duration() <= nb.to_unix_duration() {
             p.add(
                 "certificate.not_after",
                 format!(
                     "{} is not after certificate.not_before {}",
-                    c.not_after, c.not_before
+                    na_text, nb_text
                 ),
             );
         }
@@ -611,7 +641,7 @@ fn subordinate_body(
                     "certificate.not_after",
                     format!(
                         "{} is later than the issuer's notAfter; the latest allowed is {}",
-                        c.not_after, v.not_after
+                        na_text, v.not_after
                     ),
                 );
             }
@@ -622,12 +652,15 @@ fn subordinate_body(
                     "certificate.not_before",
                     format!(
                         "{} is earlier than the issuer's notBefore; the earliest allowed is {}",
-                        c.not_before, v.not_before
+                        nb_text, v.not_before
                     ),
                 );
             }
         }
         if let Some(csr) = &parsed_csr {
+            for problem in subject_problems(&csr.subject) {
+                p.add("csr.file", format!("the CSR's subject: {problem}"));
+            }
             if &csr.subject == cert.tbs_certificate().subject() {
                 p.add("csr.file", format!("the CSR's subject {} is the issuer's own; a subordinate needs a name of its own", csr.subject));
             }
@@ -875,7 +908,18 @@ fn path_len(v: Option<i64>, field: &str, p: &mut Problems) -> Option<Option<u8>>
     }
 }
 
+/// The first entry that appears twice in a list.
+fn repeated<T: PartialEq>(list: &[T]) -> Option<&T> {
+    list.iter()
+        .enumerate()
+        .find(|(i, x)| list[..*i].contains(x))
+        .map(|(_, x)| x)
+}
+
 fn urls(list: &[String], field: &str, p: &mut Problems) -> Vec<String> {
+    if let Some(u) = repeated(list) {
+        p.add(field, format!("\"{u}\" is listed twice"));
+    }
     for u in list {
         let ok =
             (u.starts_with("http://") || u.starts_with("https://") || u.starts_with("ldap://"))
@@ -892,6 +936,9 @@ fn urls(list: &[String], field: &str, p: &mut Problems) -> Vec<String> {
 }
 
 fn policies(list: &[String], field: &str, p: &mut Problems) -> Vec<ObjectIdentifier> {
+    if let Some(oid) = repeated(list) {
+        p.add(field, format!("\"{oid}\" is listed twice"));
+    }
     list.iter()
         .filter_map(|s| match ObjectIdentifier::new(s) {
             Ok(oid) => Some(oid),

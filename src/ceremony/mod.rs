@@ -83,7 +83,8 @@ impl CeremonyError {
     pub fn is_refusal(&self) -> bool {
         matches!(
             self,
-            Self::Syntax { .. }
+            Self::Read { .. }
+                | Self::Syntax { .. }
                 | Self::Invalid { .. }
                 | Self::IssuerKey { .. }
                 | Self::Hsm {

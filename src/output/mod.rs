@@ -84,6 +84,11 @@ impl Staged {
             .suffix(".partial")
             .tempfile_in(dir)
             .map_err(write)?;
+        // tempfile creates 0600; certificates and public keys are public.
+        use std::os::unix::fs::PermissionsExt;
+        tmp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(0o644))
+            .map_err(write)?;
         tmp.write_all(bytes).map_err(write)?;
         tmp.as_file().sync_all().map_err(write)?;
         self.files.push((path.to_path_buf(), tmp));

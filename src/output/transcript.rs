@@ -70,7 +70,8 @@ fn now() -> String {
         .unwrap_or_else(|_| "unknown".into())
 }
 
-fn journal_path(path: &Path) -> PathBuf {
+/// Where the journal of a running ceremony's transcript is kept.
+pub fn journal_path(path: &Path) -> PathBuf {
     let mut name = path.file_name().unwrap_or_default().to_os_string();
     name.push(".partial");
     path.with_file_name(name)
@@ -202,6 +203,8 @@ impl Transcript {
 pub enum TranscriptError {
     #[error(transparent)]
     Output(#[from] OutputError),
+    #[error("{path} is empty: it records no ceremony")]
+    Empty { path: PathBuf },
     #[error("{path} line {line}: {problem}")]
     Broken {
         path: PathBuf,
@@ -287,7 +290,9 @@ pub fn verify(path: &Path) -> Result<Verified, TranscriptError> {
         entries += 1;
     }
     if entries == 0 {
-        return Err(broken(0, "the transcript is empty".into()));
+        return Err(TranscriptError::Empty {
+            path: path.to_path_buf(),
+        });
     }
     Ok(Verified {
         entries,

@@ -95,6 +95,52 @@ pub const CHECKS: &[(&str, &str)] = &[
     ),
 ];
 
+/// What RFC 5280's upper bounds and the PKIX profile allow in a CA's name:
+/// every value present, countryName two letters, lengths within bounds.
+pub fn subject_problems(name: &Name) -> Vec<String> {
+    use const_oid::db::rfc4519;
+    let bounds = [
+        (rfc4519::COMMON_NAME, "CN", 64),
+        (rfc4519::ORGANIZATION_NAME, "O", 64),
+        (rfc4519::ORGANIZATIONAL_UNIT_NAME, "OU", 64),
+        (rfc4519::LOCALITY_NAME, "L", 128),
+        (rfc4519::ST, "ST", 128),
+        (rfc4519::SERIAL_NUMBER, "serialNumber", 64),
+    ];
+    let mut problems = Vec::new();
+    for atv in name.iter() {
+        let text = atv.value.decode_as::<String>().ok().or_else(|| {
+            atv.value
+                .decode_as::<der::asn1::PrintableString>()
+                .ok()
+                .map(|s| s.to_string())
+        });
+        let Some(text) = text else {
+            problems.push(format!("attribute {} is not a text value", atv.oid));
+            continue;
+        };
+        if text.trim().is_empty() {
+            problems.push(format!("attribute {} is empty", atv.oid));
+        }
+        if atv.oid == rfc4519::COUNTRY_NAME
+            && !(text.len() == 2 && text.bytes().all(|b| b.is_ascii_uppercase()))
+        {
+            problems.push(format!(
+                "C={text} is not a two-letter country code such as US"
+            ));
+        }
+        for (oid, short, max) in bounds {
+            if atv.oid == oid && text.chars().count() > max {
+                problems.push(format!(
+                    "{short} is {} characters long; at most {max} are allowed",
+                    text.chars().count()
+                ));
+            }
+        }
+    }
+    problems
+}
+
 struct Findings(Vec<String>);
 
 impl Findings {
@@ -159,6 +205,9 @@ pub fn check(
             )
         },
     );
+    for problem in subject_problems(tbs.subject()) {
+        f.require("C4", false, || format!("subject: {problem}"));
+    }
     f.require("C4", tbs.issuer() == &expected.issuer, || {
         format!("issuer is {}, expected {}", tbs.issuer(), expected.issuer)
     });
