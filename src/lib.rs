@@ -7,6 +7,7 @@
 //! - `output`: artifacts written atomically, and the transcript;
 //! - `inspect`: readable summaries of certificates, CSRs and CRLs.
 
+pub mod aws;
 pub mod ceremony;
 pub mod hsm;
 pub mod inspect;
