@@ -6,10 +6,17 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+use rootca::aws::pca::{PrivateCa, SubordinateSpec};
+use rootca::aws::{AwsError, AwsSettings};
+use rootca::ceremony::install::{InstallError, install};
 use rootca::ceremony::runner::{RunOptions, run};
 use rootca::ceremony::{Body, CeremonyError, Plan, load, load_content};
 use rootca::output::transcript::{self, TranscriptError};
+use rootca::output::{Staged, ensure_absent, sha256_hex};
+use rootca::profile::csr::Csr;
+use rootca::profile::document::read_certificate;
 use rootca::profile::name_constraints::{Decision, TestName};
+use x509_cert::Certificate;
 
 #[derive(Parser)]
 #[command(
@@ -59,10 +66,65 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// AWS Private CA, around a ceremony: describe a CA, fetch its CSR,
+    /// import a signed certificate, create a subordinate.
+    Pca {
+        #[command(flatten)]
+        aws: AwsArgs,
+        #[command(subcommand)]
+        command: PcaCommand,
+    },
     /// Work with ceremony transcripts.
     Transcript {
         #[command(subcommand)]
         command: TranscriptCommand,
+    },
+}
+
+#[derive(clap::Args)]
+struct AwsArgs {
+    /// AWS region (else AWS_REGION or the profile's).
+    #[arg(long, global = true)]
+    region: Option<String>,
+    /// AWS config/credentials profile (else AWS_PROFILE or the default chain).
+    #[arg(long, global = true)]
+    profile: Option<String>,
+    /// Endpoint URL: a VPC endpoint or a local emulator (else AWS_ENDPOINT_URL).
+    #[arg(long, global = true)]
+    endpoint_url: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum PcaCommand {
+    /// DescribeCertificateAuthority: status, type, validity, subject.
+    Describe {
+        arn: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// GetCertificateAuthorityCsr, written to a new file.
+    FetchCsr {
+        arn: String,
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+    /// ImportCertificateAuthorityCertificate, after Private CA's import
+    /// rules are checked locally; then confirms the CA is ACTIVE with it.
+    Import {
+        arn: String,
+        #[arg(long, value_name = "FILE")]
+        certificate: PathBuf,
+        /// The chain, issuer first and root last (PEM).
+        #[arg(long, value_name = "FILE")]
+        chain: PathBuf,
+        /// Replace the certificate of a CA that is already ACTIVE.
+        #[arg(long)]
+        replace: bool,
+    },
+    /// CreateCertificateAuthority (SUBORDINATE) from a TOML file; prints its ARN.
+    CreateSubordinate {
+        #[arg(long, value_name = "FILE")]
+        spec: PathBuf,
     },
 }
 
@@ -200,6 +262,7 @@ fn dispatch(command: Command) -> Result<(), Failure> {
             }
             Ok(())
         }
+        Command::Pca { aws, command } => pca(aws, command),
         Command::Transcript {
             command: TranscriptCommand::Verify { path, json },
         } => match transcript::verify(&path) {
@@ -227,5 +290,128 @@ fn dispatch(command: Command) -> Result<(), Failure> {
             }
             Err(e) => Err(Failure::Failed(e.to_string())),
         },
+    }
+}
+
+fn aws_failure(e: AwsError) -> Failure {
+    Failure::Failed(e.to_string())
+}
+
+fn read_file(path: &PathBuf) -> Result<Vec<u8>, Failure> {
+    std::fs::read(path)
+        .map_err(|e| Failure::Refused(format!("cannot read {}: {e}", path.display())))
+}
+
+fn pca(aws: AwsArgs, command: PcaCommand) -> Result<(), Failure> {
+    let settings = AwsSettings {
+        region: aws.region,
+        profile: aws.profile,
+        endpoint_url: aws.endpoint_url,
+    };
+    // A spec is checked before anything is sent.
+    let spec = match &command {
+        PcaCommand::CreateSubordinate { spec } => {
+            let text = String::from_utf8(read_file(spec)?)
+                .map_err(|_| Failure::Refused(format!("{} is not UTF-8 text", spec.display())))?;
+            let parsed: SubordinateSpec = toml::from_str(&text)
+                .map_err(|e| Failure::Refused(format!("{}: {e}", spec.display())))?;
+            parsed
+                .validate()
+                .map_err(|e| Failure::Refused(format!("{}: {e}", spec.display())))?;
+            Some(parsed)
+        }
+        _ => None,
+    };
+    if let PcaCommand::FetchCsr { out, .. } = &command {
+        ensure_absent(out).map_err(|e| Failure::Refused(e.to_string()))?;
+    }
+    let client = PrivateCa::connect(&settings).map_err(aws_failure)?;
+    match command {
+        PcaCommand::Describe { arn, json } => {
+            let d = client.describe(&arn).map_err(aws_failure)?;
+            let time = |t: Option<std::time::SystemTime>| {
+                t.map(|t| {
+                    time::OffsetDateTime::from(t)
+                        .format(&time::format_description::well_known::Rfc3339)
+                        .unwrap_or_default()
+                })
+            };
+            if json {
+                print_json(&serde_json::json!({
+                    "arn": d.arn, "status": d.status.as_str(), "type": d.ca_type,
+                    "not_before": time(d.not_before), "not_after": time(d.not_after),
+                    "subject": d.subject, "key_algorithm": d.key_algorithm, "signing_algorithm": d.signing_algorithm,
+                }));
+            } else {
+                println!("{}", d.arn);
+                println!("  status:             {}", d.status);
+                println!("  type:               {}", d.ca_type);
+                println!("  subject:            {}", d.subject);
+                println!("  key algorithm:      {}", d.key_algorithm);
+                println!("  signing algorithm:  {}", d.signing_algorithm);
+                println!(
+                    "  not before:         {}",
+                    time(d.not_before).unwrap_or_else(|| "(no certificate yet)".into())
+                );
+                println!(
+                    "  not after:          {}",
+                    time(d.not_after).unwrap_or_else(|| "(no certificate yet)".into())
+                );
+            }
+            Ok(())
+        }
+        PcaCommand::FetchCsr { arn, out } => {
+            let pem = client.csr(&arn).map_err(aws_failure)?;
+            let mut staged = Staged::default();
+            staged
+                .add(&out, pem.as_bytes())
+                .map_err(|e| Failure::Failed(e.to_string()))?;
+            staged
+                .commit()
+                .map_err(|e| Failure::Failed(e.to_string()))?;
+            println!(
+                "wrote {} (SHA-256 {})",
+                out.display(),
+                sha256_hex(pem.as_bytes())
+            );
+            Ok(())
+        }
+        PcaCommand::Import {
+            arn,
+            certificate,
+            chain,
+            replace,
+        } => {
+            let (cert, _) = read_certificate(&read_file(&certificate)?)
+                .map_err(|e| Failure::Refused(format!("{} {e}", certificate.display())))?;
+            let chain_bytes = read_file(&chain)?;
+            let chain_certs = Certificate::load_pem_chain(&chain_bytes).map_err(|e| {
+                Failure::Refused(format!(
+                    "{} is not a PEM chain of certificates: {e}",
+                    chain.display()
+                ))
+            })?;
+            let csr_pem = client.csr(&arn).map_err(aws_failure)?;
+            let csr = Csr::parse(csr_pem.as_bytes())
+                .map_err(|e| Failure::Failed(format!("the CSR of {arn} {e}")))?;
+            let outcome = install(&client, &arn, &cert, &chain_certs, &csr.public_key, replace)
+                .map_err(|e| match e {
+                    InstallError::Refused(m) => Failure::Refused(m),
+                    InstallError::NotConfirmed(m) => Failure::Failed(m),
+                    InstallError::Aws(e) => aws_failure(e),
+                })?;
+            for line in outcome.say(&arn) {
+                println!("{line}");
+            }
+            Ok(())
+        }
+        PcaCommand::CreateSubordinate { .. } => {
+            let Some(spec) = spec else {
+                return Err(Failure::Failed("internal error: no spec".into()));
+            };
+            let arn = client.create_subordinate(&spec).map_err(aws_failure)?;
+            println!("{arn}");
+            Ok(())
+        }
     }
 }

@@ -10,12 +10,17 @@ use x509_cert::Certificate;
 use x509_cert::serial_number::SerialNumber;
 use x509_cert::time::Validity;
 
+use super::install::{InstallError, Installed, install};
 use super::plan::Action;
-use super::{Body, Ceremony, RootCeremony, SubordinateCeremony};
+use super::{Body, Ceremony, CsrSource, RootCeremony, SubordinateCeremony};
+use crate::aws::AwsError;
+use crate::aws::pca::{CaStatus, PrivateCa};
 use crate::hsm::{Hsm, HsmError, KeyPair, Token};
 use crate::output::{OutputError, Staged, fingerprint_groups, sha256_hex};
 use crate::profile::algorithm::{KeyAlgorithm, SignatureAlgorithm};
 use crate::profile::checks::Expected;
+use crate::profile::csr::Csr;
+use crate::profile::pca_import::{Signed, preflight};
 use crate::profile::root::RootProfile;
 use crate::profile::subordinate::SubordinateProfile;
 use crate::profile::{CaProfile, ProfileError, Tbs, lint};
@@ -38,6 +43,14 @@ pub enum StepError {
         hsm: String,
         issuer: String,
     },
+    #[error(transparent)]
+    Aws(#[from] AwsError),
+    /// The input or the outside world says no; nothing was changed.
+    #[error("{0}")]
+    Refused(String),
+    /// Private CA did not end up as the import said it would.
+    #[error("{0}")]
+    NotConfirmed(String),
     #[error("internal error: {0} is not available at this step")]
     Order(&'static str),
 }
@@ -52,6 +65,9 @@ pub(super) struct State {
     serial: Option<SerialNumber>,
     tbs: Option<Tbs<CaProfile>>,
     certificate: Option<Certificate>,
+    pca: Option<PrivateCa>,
+    /// The CSR fetched from Private CA.
+    fetched_csr: Option<Csr>,
 }
 
 /// What a step did: printed for the officer, recorded in the transcript.
@@ -180,7 +196,7 @@ pub(super) fn execute(action: Action, c: &Ceremony, s: &mut State) -> Result<Don
         Action::PrepareCertificate => {
             let issuer_key = need(&s.public_key, "the issuer's public key")?;
             let serial = need(&s.serial, "the serial number")?;
-            let i = issuance(c, issuer_key, need(&s.key, "the key")?)?;
+            let i = issuance(c, s, issuer_key, need(&s.key, "the key")?)?;
             let make = |signer_key| {
                 Tbs::new(
                     i.profile.clone(),
@@ -191,7 +207,19 @@ pub(super) fn execute(action: Action, c: &Ceremony, s: &mut State) -> Result<Don
                     i.signature,
                 )
             };
-            let tbs = lint::prepare(make, issuer_key, i.issuer_key_algorithm, &i.expected)?;
+            let (tbs, lint_cert) =
+                lint::prepare(make, issuer_key, i.issuer_key_algorithm, &i.expected)?;
+            if let Body::Subordinate(sub) = &c.body {
+                if sub.import.is_some() {
+                    preflight(
+                        &lint_cert,
+                        std::slice::from_ref(&sub.issuer),
+                        &i.subject_key,
+                        Signed::ByLintKey,
+                    )
+                    .map_err(|e| StepError::Refused(e.to_string()))?;
+                }
+            }
             s.tbs = Some(tbs);
             let mut say = vec![
                 format!("subject   {}", i.expected.subject),
@@ -222,7 +250,7 @@ pub(super) fn execute(action: Action, c: &Ceremony, s: &mut State) -> Result<Don
             let token = need(&s.token, "the HSM session")?;
             let key = need(&s.key, "the key")?;
             let issuer_key = need(&s.public_key, "the issuer's public key")?;
-            let i = issuance(c, issuer_key, key)?;
+            let i = issuance(c, s, issuer_key, key)?;
             let tbs = s.tbs.take().ok_or(StepError::Order("the checked TBS"))?;
             let signature = token.sign(key, i.signature, &tbs.der)?;
             let cert = lint::finish(tbs, &signature, issuer_key, &i.expected)?;
@@ -237,6 +265,8 @@ pub(super) fn execute(action: Action, c: &Ceremony, s: &mut State) -> Result<Don
             })
         }
         Action::WriteArtifacts => write_artifacts(c, s),
+        Action::CheckPrivateCa => check_private_ca(c, s),
+        Action::ImportIntoPrivateCa => import_into_private_ca(c, s),
         Action::Logout => {
             let token = s.token.take().ok_or(StepError::Order("the HSM session"))?;
             token.close()?;
@@ -306,6 +336,140 @@ fn write_artifacts(c: &Ceremony, s: &State) -> Result<Done, StepError> {
     Ok(done)
 }
 
+fn subordinate(c: &Ceremony) -> Result<&SubordinateCeremony, StepError> {
+    match &c.body {
+        Body::Subordinate(sub) => Ok(sub),
+        _ => Err(StepError::Order("a subordinate ceremony")),
+    }
+}
+
+/// Learns from Private CA everything that could make it refuse, before the
+/// HSM is opened: the CA's state, its current CSR, and whether importing
+/// would replace a certificate.
+fn check_private_ca(c: &Ceremony, s: &mut State) -> Result<Done, StepError> {
+    let sub = subordinate(c)?;
+    let arn = match (&sub.csr, &sub.import) {
+        (CsrSource::PrivateCa { arn }, _) => arn.clone(),
+        (_, Some(i)) => i.arn.clone(),
+        _ => return Err(StepError::Order("a Private CA ARN")),
+    };
+    let pca = PrivateCa::connect(&sub.aws)?;
+    let ca = pca.describe(&arn)?;
+    if !matches!(ca.status, CaStatus::PendingCertificate | CaStatus::Active) {
+        return Err(StepError::Refused(format!(
+            "{arn} is {}; a certificate can be installed only while it is PENDING_CERTIFICATE or ACTIVE",
+            ca.status
+        )));
+    }
+    if ca.ca_type != "SUBORDINATE" {
+        return Err(StepError::Refused(format!(
+            "{arn} is a {} CA; the root signs only SUBORDINATE CAs",
+            ca.ca_type
+        )));
+    }
+    let pem = pca.csr(&arn)?;
+    let csr = Csr::parse(pem.as_bytes())
+        .map_err(|e| StepError::Refused(format!("the CSR of {arn} {e}")))?;
+    let problems = csr.problems_with(&sub.issuer);
+    if !problems.is_empty() {
+        return Err(StepError::Refused(format!(
+            "the CSR of {arn}: {}",
+            problems.join("; ")
+        )));
+    }
+    let mut say = vec![
+        format!(
+            "{arn}: {} {} CA, {}",
+            ca.status, ca.ca_type, ca.key_algorithm
+        ),
+        match ca.status {
+            CaStatus::Active => {
+                "ACTIVE: the certificate signed today will replace the one it has".into()
+            }
+            _ => "PENDING_CERTIFICATE: the certificate signed today will be its first".into(),
+        },
+    ];
+    let mut installed_sha256 = None;
+    if ca.status == CaStatus::Active {
+        if let Some(installed) = pca.certificate(&arn)? {
+            installed_sha256 = Some(sha256_hex(installed.certificate_pem.as_bytes()));
+            if sub.import.as_ref().is_some_and(|i| !i.replace) {
+                return Err(StepError::Refused(format!(
+                    "{arn} is ACTIVE with a certificate already; replacing it needs replace = true in [import]"
+                )));
+            }
+        }
+    }
+    match &sub.csr {
+        CsrSource::File { csr: from_file, .. } => {
+            if from_file.public_key != csr.public_key {
+                return Err(StepError::Refused(format!(
+                    "P1: the key in csr.file is not the key of {arn}'s current CSR; Private CA would refuse the import"
+                )));
+            }
+            say.push("the CSR file carries the key of the CA's current CSR".into());
+        }
+        CsrSource::PrivateCa { .. } => {
+            say.push(format!("CSR subject {}, key {}", csr.subject, csr.key));
+            let ignored = super::file::ignored_by_csr(pem.as_bytes());
+            if !ignored.is_empty() {
+                say.push("ignored from the CSR (the ceremony file decides the extensions):".into());
+                say.extend(ignored.into_iter().map(|l| format!("  {l}")));
+            }
+        }
+    }
+    let details = serde_json::json!({
+        "arn": arn,
+        "status": ca.status.as_str(),
+        "csr_sha256": sha256_hex(pem.as_bytes()),
+        "installed_certificate_sha256": installed_sha256,
+    });
+    if matches!(sub.csr, CsrSource::PrivateCa { .. }) {
+        s.fetched_csr = Some(csr);
+    }
+    s.pca = Some(pca);
+    Ok(Done {
+        say,
+        details,
+        ..Done::default()
+    })
+}
+
+/// Imports the signed certificate and proves Private CA took it.
+fn import_into_private_ca(c: &Ceremony, s: &mut State) -> Result<Done, StepError> {
+    let sub = subordinate(c)?;
+    let import = sub
+        .import
+        .as_ref()
+        .ok_or(StepError::Order("an [import] section"))?;
+    let cert = need(&s.certificate, "the signed certificate")?;
+    let csr = csr_of(sub, s)?;
+    let pca = need(&s.pca, "the Private CA connection")?;
+    let outcome = install(
+        pca,
+        &import.arn,
+        cert,
+        std::slice::from_ref(&sub.issuer),
+        &csr.public_key,
+        import.replace,
+    )
+    .map_err(|e| match e {
+        InstallError::Refused(m) => StepError::Refused(m),
+        InstallError::NotConfirmed(m) => StepError::NotConfirmed(m),
+        InstallError::Aws(e) => StepError::Aws(e),
+    })?;
+    Ok(Done {
+        say: outcome.say(&import.arn),
+        details: serde_json::json!({
+            "arn": import.arn,
+            "already_installed": outcome == Installed::AlreadyThere,
+            "replaced": outcome == Installed::Replaced,
+        }),
+        changed: outcome != Installed::AlreadyThere,
+        ..Done::default()
+    })
+}
+
 /// Everything the certificate being issued depends on.
 struct Issuance {
     profile: CaProfile,
@@ -318,13 +482,22 @@ struct Issuance {
 
 fn issuance(
     c: &Ceremony,
+    s: &State,
     issuer_key: &SubjectPublicKeyInfoOwned,
     key: &KeyPair,
 ) -> Result<Issuance, StepError> {
     match &c.body {
         Body::Root(r) => Ok(root_issuance(r, issuer_key, key.algorithm)),
-        Body::Subordinate(sub) => Ok(subordinate_issuance(sub)),
+        Body::Subordinate(sub) => Ok(subordinate_issuance(sub, csr_of(sub, s)?)),
         Body::Key(_) => Err(StepError::Order("a certificate to issue")),
+    }
+}
+
+/// The subordinate's CSR: from the file, or as fetched from Private CA.
+fn csr_of<'a>(sub: &'a SubordinateCeremony, s: &'a State) -> Result<&'a Csr, StepError> {
+    match &sub.csr {
+        CsrSource::File { csr, .. } => Ok(csr),
+        CsrSource::PrivateCa { .. } => need(&s.fetched_csr, "the CSR fetched from Private CA"),
     }
 }
 
@@ -361,11 +534,11 @@ fn root_issuance(
     }
 }
 
-fn subordinate_issuance(sub: &SubordinateCeremony) -> Issuance {
+fn subordinate_issuance(sub: &SubordinateCeremony, csr: &Csr) -> Issuance {
     let issuer = sub.issuer.tbs_certificate().subject().clone();
     Issuance {
         profile: CaProfile::Subordinate(Box::new(SubordinateProfile {
-            subject: sub.csr.subject.clone(),
+            subject: csr.subject.clone(),
             issuer: issuer.clone(),
             issuer_key_id: sub.issuer_key_id.clone(),
             path_len: sub.path_len,
@@ -376,9 +549,9 @@ fn subordinate_issuance(sub: &SubordinateCeremony) -> Issuance {
             name_constraints: sub.name_constraints.as_ref().map(|nc| nc.to_extension()),
         })),
         expected: Expected {
-            subject: sub.csr.subject.clone(),
+            subject: csr.subject.clone(),
             issuer,
-            public_key: sub.csr.public_key.clone(),
+            public_key: csr.public_key.clone(),
             algorithm: sub.signature,
             validity: sub.validity,
             path_len: Some(sub.path_len),
@@ -389,7 +562,7 @@ fn subordinate_issuance(sub: &SubordinateCeremony) -> Issuance {
             policies: sub.policies.clone(),
             name_constraints: sub.name_constraints.is_some(),
         },
-        subject_key: sub.csr.public_key.clone(),
+        subject_key: csr.public_key.clone(),
         validity: sub.validity,
         signature: sub.signature,
         issuer_key_algorithm: sub.issuer_key_algorithm,

@@ -14,8 +14,10 @@ use x509_cert::name::Name;
 use x509_cert::time::{Time, Validity};
 
 use super::{
-    Body, Ceremony, CeremonyError, HsmSpec, KeyCeremony, KeySpec, RootCeremony, SubordinateCeremony,
+    Body, Ceremony, CeremonyError, CsrSource, HsmSpec, ImportSpec, KeyCeremony, KeySpec,
+    RootCeremony, SubordinateCeremony,
 };
+use crate::aws::AwsSettings;
 use crate::hsm::PinSource;
 use crate::output::{ensure_absent, sha256_hex};
 use crate::profile::algorithm::{KeyAlgorithm, SignatureAlgorithm};
@@ -154,8 +156,17 @@ struct SubordinateCertificateSection {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ImportSection {
-    #[allow(dead_code)]
     private_ca_arn: String,
+    #[serde(default)]
+    replace: bool,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct AwsSection {
+    region: Option<String>,
+    profile: Option<String>,
+    endpoint_url: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -177,6 +188,7 @@ struct SubordinateFile {
     csr: CsrSection,
     certificate: SubordinateCertificateSection,
     import: Option<ImportSection>,
+    aws: Option<AwsSection>,
     outputs: SubordinateOutputs,
 }
 
@@ -291,7 +303,7 @@ fn load_with(path: &Path, outputs_must_be_absent: bool) -> Result<Ceremony, Cere
                 f.issuer,
                 f.csr,
                 f.certificate,
-                f.import,
+                (f.import, f.aws.unwrap_or_default()),
                 f.outputs,
                 dir,
                 &mut p,
@@ -558,7 +570,7 @@ fn subordinate_body(
     issuer: IssuerSection,
     csr: CsrSection,
     c: SubordinateCertificateSection,
-    import: Option<ImportSection>,
+    (import, aws): (Option<ImportSection>, AwsSection),
     o: SubordinateOutputs,
     dir: &Path,
     p: &mut Problems,
@@ -569,9 +581,26 @@ fn subordinate_body(
             "must be the label of the root key in the HSM",
         );
     }
-    if import.is_some() {
-        p.add("import", "importing into AWS Private CA is not available in this version; remove [import] and import the certificate by hand");
+    let import = import.map(|i| {
+        check_arn(&i.private_ca_arn, "import.private_ca_arn", p);
+        ImportSpec {
+            arn: i.private_ca_arn,
+            replace: i.replace,
+        }
+    });
+    if let Some(url) = &aws.endpoint_url {
+        if !(url.starts_with("https://") || url.starts_with("http://")) {
+            p.add(
+                "aws.endpoint_url",
+                format!("\"{url}\" is not an http:// or https:// URL"),
+            );
+        }
     }
+    let aws = AwsSettings {
+        region: aws.region,
+        profile: aws.profile,
+        endpoint_url: aws.endpoint_url,
+    };
     let issuer_path = resolve(dir, &issuer.certificate);
     let issuer_file = read_input(&issuer_path, "issuer.certificate", p);
     let issuer_cert = issuer_file
@@ -590,11 +619,30 @@ fn subordinate_body(
         .as_ref()
         .and_then(|cert| issuer_facts(cert, &issuer_path, p));
 
-    let csr_path = match (&csr.file, &csr.private_ca_arn) {
-        (Some(f), None) => Some(resolve(dir, f)),
-        (None, Some(_)) => {
-            p.add("csr.private_ca_arn", "fetching the CSR from AWS Private CA is not available in this version; fetch it and give csr.file");
-            None
+    let csr = match (csr.file, csr.private_ca_arn) {
+        (Some(f), None) => {
+            let path = resolve(dir, &f);
+            read_input(&path, "csr.file", p).and_then(|bytes| match Csr::parse(&bytes) {
+                Ok(parsed) => Some(CsrSource::File {
+                    ignored: ignored_by_csr(&bytes),
+                    path,
+                    bytes,
+                    csr: Box::new(parsed),
+                }),
+                Err(e) => {
+                    p.add("csr.file", format!("{} {e}", path.display()));
+                    None
+                }
+            })
+        }
+        (None, Some(arn)) => {
+            check_arn(&arn, "csr.private_ca_arn", p);
+            if let Some(i) = &import {
+                if i.arn != arn {
+                    p.add("import.private_ca_arn", "must be the CA whose CSR is signed (csr.private_ca_arn): Private CA installs only a certificate for the key in its own CSR");
+                }
+            }
+            Some(CsrSource::PrivateCa { arn })
         }
         _ => {
             p.add(
@@ -604,21 +652,6 @@ fn subordinate_body(
             None
         }
     };
-    let csr_file = csr_path
-        .as_ref()
-        .and_then(|path| read_input(path, "csr.file", p));
-    let parsed_csr = csr_file
-        .as_ref()
-        .zip(csr_path.as_ref())
-        .and_then(|(bytes, path)| match Csr::parse(bytes) {
-            Ok(csr) => Some(csr),
-            Err(e) => {
-                p.add("csr.file", format!("{} {e}", path.display()));
-                None
-            }
-        });
-    let csr_ignored = csr_file.as_deref().map(ignored_by_csr).unwrap_or_default();
-
     let (nb_text, na_text) = (time_text(&c.not_before), time_text(&c.not_after));
     let not_before = parse_time(&nb_text, "certificate.not_before", p);
     let not_after = parse_time(&na_text, "certificate.not_after", p);
@@ -657,15 +690,9 @@ fn subordinate_body(
                 );
             }
         }
-        if let Some(csr) = &parsed_csr {
-            for problem in subject_problems(&csr.subject) {
-                p.add("csr.file", format!("the CSR's subject: {problem}"));
-            }
-            if &csr.subject == cert.tbs_certificate().subject() {
-                p.add("csr.file", format!("the CSR's subject {} is the issuer's own; a subordinate needs a name of its own", csr.subject));
-            }
-            if &csr.public_key == cert.tbs_certificate().subject_public_key_info() {
-                p.add("csr.file", "the CSR carries the issuer's own public key");
+        if let Some(CsrSource::File { csr, .. }) = &csr {
+            for problem in csr.problems_with(cert) {
+                p.add("csr.file", problem);
             }
         }
     }
@@ -756,10 +783,9 @@ fn subordinate_body(
         issuer: issuer_cert?,
         issuer_key_algorithm: facts.algorithm,
         issuer_key_id: facts.key_id,
-        csr_path: csr_path?,
-        csr_file: csr_file?,
-        csr: parsed_csr?,
-        csr_ignored,
+        csr: csr?,
+        import,
+        aws,
         validity: Validity::new(not_before?, not_after?),
         signature: signature?,
         path_len: path_len?,
@@ -852,9 +878,27 @@ fn issuer_facts(
     })
 }
 
+/// An ARN of a Private CA certificate authority, in form only.
+fn check_arn(arn: &str, field: &str, p: &mut Problems) {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    let ok = parts.len() == 6
+        && parts[0] == "arn"
+        && parts[1].starts_with("aws")
+        && parts[2] == "acm-pca"
+        && !parts[3].is_empty()
+        && parts[4].len() == 12
+        && parts[4].bytes().all(|b| b.is_ascii_digit())
+        && parts[5]
+            .strip_prefix("certificate-authority/")
+            .is_some_and(|id| !id.is_empty());
+    if !ok {
+        p.add(field, format!("\"{arn}\" is not a Private CA ARN such as arn:aws:acm-pca:us-east-1:111122223333:certificate-authority/11111111-2222-3333-4444-555555555555"));
+    }
+}
+
 /// What a CSR asks for besides its subject and key, for the officer to see
 /// being left out.
-fn ignored_by_csr(bytes: &[u8]) -> Vec<String> {
+pub(super) fn ignored_by_csr(bytes: &[u8]) -> Vec<String> {
     let Ok(report) = crate::inspect::inspect(bytes) else {
         return vec![];
     };

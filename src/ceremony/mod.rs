@@ -4,6 +4,7 @@
 
 mod actions;
 pub mod file;
+pub mod install;
 pub mod plan;
 pub mod runner;
 
@@ -14,6 +15,7 @@ use x509_cert::Certificate;
 use x509_cert::name::Name;
 use x509_cert::time::Validity;
 
+use crate::aws::{AwsError, AwsSettings};
 use crate::hsm::{HsmError, PinSource};
 use crate::output::OutputError;
 use crate::profile::ProfileError;
@@ -62,8 +64,21 @@ pub enum CeremonyError {
         #[source]
         source: OutputError,
     },
+    #[error("step {step} ({title}) failed: {source}")]
+    Aws {
+        step: u32,
+        title: String,
+        #[source]
+        source: Box<AwsError>,
+    },
+    #[error("step {step} ({title}) failed: {message}")]
+    NotConfirmed {
+        step: u32,
+        title: String,
+        message: String,
+    },
     #[error("step {step} ({title}) refused: {message}")]
-    IssuerKey {
+    Refused {
         step: u32,
         title: String,
         message: String,
@@ -86,7 +101,7 @@ impl CeremonyError {
             Self::Read { .. }
                 | Self::Syntax { .. }
                 | Self::Invalid { .. }
-                | Self::IssuerKey { .. }
+                | Self::Refused { .. }
                 | Self::Hsm {
                     source: HsmError::LabelExists { .. },
                     ..
@@ -138,13 +153,16 @@ impl Body {
     pub fn inputs(&self) -> Vec<(PathBuf, String)> {
         match self {
             Self::Key(_) | Self::Root(_) => vec![],
-            Self::Subordinate(s) => vec![
-                (
+            Self::Subordinate(s) => {
+                let mut inputs = vec![(
                     s.issuer_path.clone(),
                     crate::output::sha256_hex(&s.issuer_file),
-                ),
-                (s.csr_path.clone(), crate::output::sha256_hex(&s.csr_file)),
-            ],
+                )];
+                if let CsrSource::File { path, bytes, .. } = &s.csr {
+                    inputs.push((path.clone(), crate::output::sha256_hex(bytes)));
+                }
+                inputs
+            }
         }
     }
 
@@ -191,11 +209,10 @@ pub struct SubordinateCeremony {
     pub issuer: Certificate,
     pub issuer_key_algorithm: KeyAlgorithm,
     pub issuer_key_id: Vec<u8>,
-    pub csr_path: PathBuf,
-    pub csr_file: Vec<u8>,
-    pub csr: Csr,
-    /// What the CSR asks for that the certificate will not carry.
-    pub csr_ignored: Vec<String>,
+    pub csr: CsrSource,
+    /// Install the signed certificate in AWS Private CA.
+    pub import: Option<ImportSpec>,
+    pub aws: AwsSettings,
     pub validity: Validity,
     pub signature: SignatureAlgorithm,
     pub path_len: u8,
@@ -207,4 +224,27 @@ pub struct SubordinateCeremony {
     pub certificate: PathBuf,
     pub chain: PathBuf,
     pub transcript: PathBuf,
+}
+
+/// Where the subordinate's CSR comes from.
+#[derive(Debug, Clone)]
+pub enum CsrSource {
+    /// Read and checked when the ceremony file is validated.
+    File {
+        path: PathBuf,
+        bytes: Vec<u8>,
+        csr: Box<Csr>,
+        /// What the CSR asks for that the certificate will not carry.
+        ignored: Vec<String>,
+    },
+    /// Fetched with GetCertificateAuthorityCsr during the ceremony's
+    /// first step, and checked then, before the HSM is opened.
+    PrivateCa { arn: String },
+}
+
+#[derive(Debug, Clone)]
+pub struct ImportSpec {
+    pub arn: String,
+    /// Replace the certificate of a CA that is already ACTIVE.
+    pub replace: bool,
 }

@@ -4,7 +4,7 @@
 
 use std::fmt::Write;
 
-use super::{Body, Ceremony, KeySpec, RootCeremony, SubordinateCeremony};
+use super::{Body, Ceremony, CsrSource, KeySpec, RootCeremony, SubordinateCeremony};
 use crate::profile::checks::CHECKS;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -13,6 +13,8 @@ pub enum Action {
     GenerateKey,
     ReadPublicKey,
     FindIssuerKey,
+    CheckPrivateCa,
+    ImportIntoPrivateCa,
     DrawSerial,
     PrepareCertificate,
     SignCertificate,
@@ -119,6 +121,59 @@ fn checks_line() -> String {
     )
 }
 
+/// The Private CA step that opens a subordinate ceremony which fetches its
+/// CSR from, or imports into, Private CA: everything AWS could refuse is
+/// learnt before the HSM is opened.
+fn private_ca_check(steps: &mut Steps, sub: &SubordinateCeremony) {
+    let arn = match (&sub.csr, &sub.import) {
+        (CsrSource::PrivateCa { arn }, _) => arn,
+        (_, Some(i)) => &i.arn,
+        _ => return,
+    };
+    let mut details = vec![
+        format!("certificate authority: {arn}"),
+        "DescribeCertificateAuthority: it must be PENDING_CERTIFICATE (first installation) or ACTIVE (its certificate is replaced, e.g. to add name constraints)".into(),
+        "GetCertificateAuthorityCsr: the CA's current CSR".into(),
+    ];
+    match &sub.csr {
+        CsrSource::PrivateCa { .. } => details.push(
+            "the CSR's self-signature and key are checked, and what it asks for beyond its subject and key is shown and ignored".into(),
+        ),
+        CsrSource::File { .. } => details.push("the CSR file must carry the same key as the CA's current CSR".into()),
+    }
+    if let Some(i) = &sub.import {
+        details.push(if i.replace {
+            "if the CA is ACTIVE its certificate will be replaced (replace = true)".into()
+        } else {
+            "if the CA is ACTIVE with another certificate the ceremony stops: replacing it needs replace = true in [import]".into()
+        });
+    }
+    steps.add(
+        Action::CheckPrivateCa,
+        "Check the subordinate CA in AWS Private CA",
+        details,
+        Some("Compare the CA's ARN and state printed with the ceremony sheet."),
+        false,
+    );
+}
+
+fn import_step(steps: &mut Steps, sub: &SubordinateCeremony) {
+    let Some(i) = &sub.import else { return };
+    steps.add(
+        Action::ImportIntoPrivateCa,
+        "Import the certificate into AWS Private CA",
+        vec![
+            format!("certificate authority: {}", i.arn),
+            "Private CA's import rules are checked again on the signed certificate and the chain".into(),
+            "ImportCertificateAuthorityCertificate with the certificate and the chain written at the previous steps".into(),
+            "then DescribeCertificateAuthority must show ACTIVE with the certificate's notBefore and notAfter, and GetCertificateAuthorityCertificate must return this certificate".into(),
+            "a CA already ACTIVE with exactly this certificate is reported and counts as done".into(),
+        ],
+        Some("Confirm the ARN is the one on the ceremony sheet before the officer confirms."),
+        true,
+    );
+}
+
 fn subordinate_steps(steps: &mut Steps, sub: &SubordinateCeremony) {
     let issuer = sub.issuer.tbs_certificate();
     steps.add(
@@ -141,9 +196,16 @@ fn subordinate_steps(steps: &mut Steps, sub: &SubordinateCeremony) {
         false,
     );
     draw_serial(steps);
-    let mut details = vec![
-        format!("subject (from the CSR): {}", sub.csr.subject),
-        format!("public key (from the CSR): {}", sub.csr.key),
+    let mut details = match &sub.csr {
+        CsrSource::File { csr, .. } => vec![
+            format!("subject (from the CSR): {}", csr.subject),
+            format!("public key (from the CSR): {}", csr.key),
+        ],
+        CsrSource::PrivateCa { .. } => vec![
+            "subject and public key: from the CSR fetched at step 1, nothing else of it".into(),
+        ],
+    };
+    details.extend([
         format!("issuer: {}", issuer.subject()),
         format!(
             "validity: {} to {} (the issuer's ends {})",
@@ -166,7 +228,7 @@ fn subordinate_steps(steps: &mut Steps, sub: &SubordinateCeremony) {
             "authorityKeyIdentifier: {}",
             hex::encode(&sub.issuer_key_id)
         ),
-    ];
+    ]);
     if !sub.crl_urls.is_empty() {
         details.push(format!(
             "CRL distribution points: {}",
@@ -204,11 +266,17 @@ fn subordinate_steps(steps: &mut Steps, sub: &SubordinateCeremony) {
         }
         None => details.push("name constraints: none".into()),
     }
-    if sub.csr_ignored.is_empty() {
-        details.push("the CSR asks for nothing beyond its subject and key".into());
-    } else {
-        details.push("ignored from the CSR (the ceremony file decides the extensions):".into());
-        details.extend(sub.csr_ignored.iter().map(|l| format!("  {l}")));
+    if let CsrSource::File { ignored, .. } = &sub.csr {
+        if ignored.is_empty() {
+            details.push("the CSR asks for nothing beyond its subject and key".into());
+        } else {
+            details.push("ignored from the CSR (the ceremony file decides the extensions):".into());
+            details.extend(ignored.iter().map(|l| format!("  {l}")));
+        }
+    }
+    if sub.import.is_some() {
+        details
+            .push("the lint certificate also passes Private CA's import rules (P1 to P7)".into());
     }
     details.push(checks_line());
     steps.add(
@@ -283,6 +351,9 @@ fn root_steps(steps: &mut Steps, r: &RootCeremony) {
 impl Plan {
     pub fn new(ceremony: Ceremony) -> Self {
         let mut steps = Steps(Vec::new());
+        if let Body::Subordinate(sub) = &ceremony.body {
+            private_ca_check(&mut steps, sub);
+        }
         login(&mut steps, &ceremony);
         match &ceremony.body {
             Body::Key(k) => {
@@ -332,6 +403,9 @@ impl Plan {
             None,
             false,
         );
+        if let Body::Subordinate(sub) = &ceremony.body {
+            import_step(&mut steps, sub);
+        }
         Self {
             ceremony,
             steps: steps.0,

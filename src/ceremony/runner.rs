@@ -108,10 +108,22 @@ pub fn run(plan: &Plan, options: &RunOptions) -> Result<Summary, CeremonyError> 
                         title,
                         source,
                     },
-                    e @ StepError::IssuerKeyMismatch { .. } => CeremonyError::IssuerKey {
+                    StepError::Aws(source) => CeremonyError::Aws {
                         step,
                         title,
-                        message: e.to_string(),
+                        source: Box::new(source),
+                    },
+                    e @ (StepError::IssuerKeyMismatch { .. } | StepError::Refused(_)) => {
+                        CeremonyError::Refused {
+                            step,
+                            title,
+                            message: e.to_string(),
+                        }
+                    }
+                    StepError::NotConfirmed(message) => CeremonyError::NotConfirmed {
+                        step,
+                        title,
+                        message,
                     },
                     StepError::Order(what) => CeremonyError::Internal { step, title, what },
                 }

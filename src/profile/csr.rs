@@ -8,7 +8,10 @@ use spki::SubjectPublicKeyInfoOwned;
 use x509_cert::name::Name;
 use x509_cert::request::CertReq;
 
+use x509_cert::Certificate;
+
 use super::algorithm::{PublicKeyKind, SignatureAlgorithm};
+use super::checks::subject_problems;
 use super::document::{DocumentError, der_of};
 use super::verify::verify_signature;
 
@@ -77,5 +80,26 @@ impl Csr {
             key,
             der,
         })
+    }
+}
+
+impl Csr {
+    /// What makes this CSR unfit to be signed by `issuer`.
+    pub fn problems_with(&self, issuer: &Certificate) -> Vec<String> {
+        let mut problems: Vec<String> = subject_problems(&self.subject)
+            .into_iter()
+            .map(|p| format!("the CSR's subject: {p}"))
+            .collect();
+        let tbs = issuer.tbs_certificate();
+        if &self.subject == tbs.subject() {
+            problems.push(format!(
+                "the CSR's subject {} is the issuer's own; a subordinate needs a name of its own",
+                self.subject
+            ));
+        }
+        if &self.public_key == tbs.subject_public_key_info() {
+            problems.push("the CSR carries the issuer's own public key".into());
+        }
+        problems
     }
 }

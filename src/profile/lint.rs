@@ -111,13 +111,14 @@ impl LintKey {
 
 /// Builds the TBS twice, once for the lint key and once for the issuer's
 /// key; signs and checks the lint copy; returns the issuer's TBS, which is
-/// refused unless byte-identical to the one that passed the checks.
+/// refused unless byte-identical to the one that passed the checks, and
+/// the lint certificate for any further pre-issuance rules.
 pub fn prepare<P: BuilderProfile>(
     make: impl Fn(SubjectPublicKeyInfoOwned) -> Result<Tbs<P>, ProfileError>,
     issuer_key: &SubjectPublicKeyInfoOwned,
     issuer_key_algorithm: KeyAlgorithm,
     expected: &Expected,
-) -> Result<Tbs<P>, ProfileError> {
+) -> Result<(Tbs<P>, Certificate), ProfileError> {
     let lint_key = LintKey::load(issuer_key_algorithm)?;
     let lint_public = lint_key.public_key()?;
     let lint_tbs = make(lint_public.clone())?;
@@ -132,7 +133,7 @@ pub fn prepare<P: BuilderProfile>(
             "the TBS for the HSM differs from the one that passed the checks".into(),
         ));
     }
-    Ok(tbs)
+    Ok((tbs, lint_cert))
 }
 
 /// Takes the HSM's signature: verifies it in software, assembles the

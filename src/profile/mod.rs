@@ -10,6 +10,7 @@ pub mod document;
 pub mod extensions;
 pub mod lint;
 pub mod name_constraints;
+pub mod pca_import;
 pub mod root;
 pub mod subordinate;
 pub mod verify;
