@@ -457,6 +457,21 @@ fn time_text(value: &toml::Value) -> String {
     }
 }
 
+/// certificate.not_before and not_after, each valid and in order.
+fn validity(nb_text: &str, na_text: &str, p: &mut Problems) -> (Option<Time>, Option<Time>) {
+    let not_before = parse_time(nb_text, "certificate.not_before", p);
+    let not_after = parse_time(na_text, "certificate.not_after", p);
+    if let (Some(nb), Some(na)) = (&not_before, &not_after) {
+        if na.to_unix_duration() <= nb.to_unix_duration() {
+            p.add(
+                "certificate.not_after",
+                format!("{na_text} is not after certificate.not_before {nb_text}"),
+            );
+        }
+    }
+    (not_before, not_after)
+}
+
 fn parse_time(value: &str, field: &str, p: &mut Problems) -> Option<Time> {
     let parsed = OffsetDateTime::parse(value, &Rfc3339)
         .ok()
@@ -503,19 +518,7 @@ fn root_body(
         p.add("certificate.subject", problem);
     }
     let (nb_text, na_text) = (time_text(&c.not_before), time_text(&c.not_after));
-    let not_before = parse_time(&nb_text, "certificate.not_before", p);
-    let not_after = parse_time(&na_text, "certificate.not_after", p);
-    if let (Some(nb), Some(na)) = (&not_before, &not_after) {
-        if na.to_unix_duration() <= nb.to_unix_duration() {
-            p.add(
-                "certificate.not_after",
-                format!(
-                    "{} is not after certificate.not_before {}",
-                    na_text, nb_text
-                ),
-            );
-        }
-    }
+    let (not_before, not_after) = validity(&nb_text, &na_text, p);
     let signature = SignatureAlgorithm::from_str(&c.signature).ok();
     match (&signature, &key) {
         (None, _) => p.add(
@@ -653,19 +656,7 @@ fn subordinate_body(
         }
     };
     let (nb_text, na_text) = (time_text(&c.not_before), time_text(&c.not_after));
-    let not_before = parse_time(&nb_text, "certificate.not_before", p);
-    let not_after = parse_time(&na_text, "certificate.not_after", p);
-    if let (Some(nb), Some(na)) = (&not_before, &not_after) {
-        if na.to_unix_duration() <= nb.to_unix_duration() {
-            p.add(
-                "certificate.not_after",
-                format!(
-                    "{} is not after certificate.not_before {}",
-                    na_text, nb_text
-                ),
-            );
-        }
-    }
+    let (not_before, not_after) = validity(&nb_text, &na_text, p);
     if let Some(cert) = &issuer_cert {
         let v = cert.tbs_certificate().validity();
         if let Some(na) = &not_after {
