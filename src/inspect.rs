@@ -7,7 +7,6 @@
 use der::asn1::{Any, GeneralizedTime, ObjectIdentifier, Uint};
 use der::{Decode, Encode, Sequence, Tag, Tagged};
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 use x509_cert::Certificate;
 use x509_cert::crl::CertificateList;
 use x509_cert::ext::Extension;
@@ -23,7 +22,7 @@ use x509_cert::request::CertReq;
 use x509_cert::spki::{AlgorithmIdentifierOwned, SubjectPublicKeyInfoOwned};
 use x509_cert::time::Time;
 
-use crate::output::hex_groups;
+use crate::output::{hex_groups, sha256_hex};
 use crate::profile::name_constraints::NameConstraints;
 
 const ACCEPTED: &str = "rootca inspect reads an X.509 certificate, a PKCS#10 certificate signing \
@@ -285,10 +284,6 @@ fn inspect_der(bytes: &[u8]) -> Result<Report, InspectError> {
             "read as DER: not a certificate ({cert_err}), not a CSR ({csr_err}), not a CRL ({crl_err})"
         ),
     })
-}
-
-fn sha256_hex(bytes: &[u8]) -> String {
-    hex::encode(Sha256::digest(bytes))
 }
 
 fn certificate_report(cert: &Certificate, der_bytes: &[u8], encoding: Encoding) -> Report {
