@@ -2,7 +2,8 @@
 //!
 //! Most tests go over HTTP to the project's Private CA emulator (moto plus
 //! scripts/emulator), started with `scripts/practice-env up` in a temporary
-//! folder and stopped with `down` when the last test using it drops it.
+//! folder and stopped with `down` when the last test using it drops it
+//! (tests/common/emulator.rs).
 //! Those tests pass region and endpoint as explicit settings and the dummy
 //! credentials through aws-config's loader, so no test mutates the process
 //! environment. What needs the environment itself (AWS_ENDPOINT_URL, no
@@ -17,10 +18,11 @@
 //!
 //! certificates for import are made with the `openssl` command line tool.
 
+mod common;
+
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
-use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use aws_config::retry::RetryConfig;
@@ -36,154 +38,7 @@ use der::DecodePem;
 use rootca::aws::pca::{CaStatus, InstalledCertificate, PrivateCa, SubordinateSpec};
 use rootca::aws::{AwsError, AwsSettings};
 
-// ---------------------------------------------------------------------------
-// The emulator
-
-/// One emulator from `scripts/practice-env up`, stopped with `down` on drop.
-struct Emulator {
-    dir: tempfile::TempDir,
-    exports: BTreeMap<String, String>,
-}
-
-impl Emulator {
-    fn start() -> Emulator {
-        let dir = tempfile::tempdir().expect("temporary folder for the practice environment");
-        // Built before `up` runs, so that a failing `up` is still followed by `down`.
-        let mut emulator = Emulator {
-            dir,
-            exports: BTreeMap::new(),
-        };
-        let out = Command::new(practice_env())
-            .arg("up")
-            .arg(emulator.dir.path())
-            .output()
-            .unwrap_or_else(|e| panic!("cannot run {}: {e}", practice_env().display()));
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        assert!(
-            out.status.success(),
-            "scripts/practice-env up failed ({}); the emulator is needed for these tests.\n\
-             stdout:\n{stdout}\nstderr:\n{}",
-            out.status,
-            String::from_utf8_lossy(&out.stderr)
-        );
-        emulator.exports = parse_exports(&stdout);
-        for name in [
-            "AWS_ENDPOINT_URL",
-            "AWS_REGION",
-            "AWS_ACCESS_KEY_ID",
-            "AWS_SECRET_ACCESS_KEY",
-        ] {
-            assert!(
-                emulator.exports.contains_key(name),
-                "practice-env up printed no {name}:\n{stdout}"
-            );
-        }
-        emulator
-    }
-
-    fn var(&self, name: &str) -> &str {
-        &self.exports[name]
-    }
-
-    fn settings(&self) -> AwsSettings {
-        AwsSettings {
-            region: Some(self.var("AWS_REGION").to_string()),
-            profile: None,
-            endpoint_url: Some(self.var("AWS_ENDPOINT_URL").to_string()),
-        }
-    }
-
-    fn credentials(&self) -> Credentials {
-        Credentials::new(
-            self.var("AWS_ACCESS_KEY_ID"),
-            self.var("AWS_SECRET_ACCESS_KEY"),
-            None,
-            None,
-            "practice-env",
-        )
-    }
-
-    /// rootca's client, through `connect_with`: the settings as a ceremony
-    /// file gives them, the dummy credentials handed to aws-config's loader.
-    fn pca(&self) -> PrivateCa {
-        let credentials = self.credentials();
-        PrivateCa::connect_with(&self.settings(), |loader| {
-            loader.credentials_provider(credentials)
-        })
-        .expect("connect to the emulator")
-    }
-
-    /// A plain SDK client, for setting up states rootca never causes.
-    fn raw_client(&self) -> Client {
-        let config = aws_sdk_acmpca::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .region(Region::new(self.var("AWS_REGION").to_string()))
-            .endpoint_url(self.var("AWS_ENDPOINT_URL"))
-            .credentials_provider(self.credentials())
-            .build();
-        Client::from_conf(config)
-    }
-}
-
-impl Drop for Emulator {
-    fn drop(&mut self) {
-        let result = Command::new(practice_env())
-            .arg("down")
-            .arg(self.dir.path())
-            .output();
-        match result {
-            Ok(out) if out.status.success() => {}
-            Ok(out) => eprintln!(
-                "scripts/practice-env down {} failed: {}",
-                self.dir.path().display(),
-                String::from_utf8_lossy(&out.stderr)
-            ),
-            Err(e) => eprintln!("cannot run scripts/practice-env down: {e}"),
-        }
-    }
-}
-
-/// The emulator shared by the tests running at the same time; the last one
-/// to finish with it stops it.
-fn emulator() -> Arc<Emulator> {
-    static SHARED: Mutex<Weak<Emulator>> = Mutex::new(Weak::new());
-    let mut shared = SHARED.lock().unwrap_or_else(PoisonError::into_inner);
-    if let Some(running) = shared.upgrade() {
-        return running;
-    }
-    let started = Arc::new(Emulator::start());
-    *shared = Arc::downgrade(&started);
-    started
-}
-
-fn practice_env() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/practice-env")
-}
-
-/// `export NAME=value` lines, values quoted by bash's `printf %q`.
-fn parse_exports(text: &str) -> BTreeMap<String, String> {
-    text.lines()
-        .filter_map(|line| line.strip_prefix("export "))
-        .map(|assignment| {
-            let (name, value) = assignment
-                .split_once('=')
-                .unwrap_or_else(|| panic!("not an assignment: {assignment:?}"));
-            assert!(
-                !value.starts_with("$'"),
-                "{name} is quoted as $'...', which this harness does not read: {value}"
-            );
-            let mut unquoted = String::new();
-            let mut chars = value.chars();
-            while let Some(c) = chars.next() {
-                match c {
-                    '\\' => unquoted.extend(chars.next()),
-                    c => unquoted.push(c),
-                }
-            }
-            (name.to_string(), unquoted)
-        })
-        .collect()
-}
+use common::emulator::Emulator;
 
 // ---------------------------------------------------------------------------
 // Child processes, for what reads the process environment
@@ -391,19 +246,12 @@ fn validity(pem: &str) -> (SystemTime, SystemTime) {
     )
 }
 
-fn unknown_arn(emulator: &Emulator) -> String {
-    format!(
-        "arn:aws:acm-pca:{}:123456789012:certificate-authority/00000000-0000-0000-0000-000000000000",
-        emulator.var("AWS_REGION")
-    )
-}
-
 // ---------------------------------------------------------------------------
 // Against the emulator
 
 #[test]
 fn create_subordinate_then_describe_shows_pending_certificate_and_the_subject() {
-    let emulator = emulator();
+    let emulator = Emulator::shared();
     let pca = emulator.pca();
     let arn = pca
         .create_subordinate(&spec("Example Issuing CA"))
@@ -426,7 +274,7 @@ fn create_subordinate_then_describe_shows_pending_certificate_and_the_subject() 
 
 #[test]
 fn create_subordinate_sends_crl_configuration_and_tags() {
-    let emulator = emulator();
+    let emulator = Emulator::shared();
     let pca = emulator.pca();
     let spec: SubordinateSpec = toml::from_str(
         r#"
@@ -491,7 +339,7 @@ fn create_subordinate_sends_crl_configuration_and_tags() {
 
 #[test]
 fn csr_of_a_new_subordinate_is_a_pem_request_for_its_subject() {
-    let emulator = emulator();
+    let emulator = Emulator::shared();
     let pca = emulator.pca();
     let arn = pca.create_subordinate(&spec("CSR CA")).expect("create");
     let csr = pca.csr(&arn).expect("csr");
@@ -520,7 +368,7 @@ fn csr_of_a_new_subordinate_is_a_pem_request_for_its_subject() {
 
 #[test]
 fn certificate_is_none_before_import() {
-    let emulator = emulator();
+    let emulator = Emulator::shared();
     let pca = emulator.pca();
     let arn = pca
         .create_subordinate(&spec("No Cert Yet CA"))
@@ -530,7 +378,7 @@ fn certificate_is_none_before_import() {
 
 #[test]
 fn import_of_a_certificate_for_the_csr_key_is_returned_byte_for_byte_and_activates_the_ca() {
-    let emulator = emulator();
+    let emulator = Emulator::shared();
     let pca = emulator.pca();
     let arn = pca
         .create_subordinate(&spec("Imported CA"))
@@ -558,7 +406,7 @@ fn import_of_a_certificate_for_the_csr_key_is_returned_byte_for_byte_and_activat
 
 #[test]
 fn import_of_a_certificate_for_another_key_is_refused_as_certificate_mismatch() {
-    let emulator = emulator();
+    let emulator = Emulator::shared();
     let pca = emulator.pca();
     let arn = pca
         .create_subordinate(&spec("Mismatch CA"))
@@ -599,7 +447,7 @@ fn import_of_a_certificate_for_another_key_is_refused_as_certificate_mismatch() 
 
 #[test]
 fn import_of_garbage_is_refused_with_the_services_code_and_message() {
-    let emulator = emulator();
+    let emulator = Emulator::shared();
     let pca = emulator.pca();
     let arn = pca.create_subordinate(&spec("Garbage CA")).expect("create");
 
@@ -620,7 +468,7 @@ fn import_of_garbage_is_refused_with_the_services_code_and_message() {
 
 #[test]
 fn import_onto_a_deleted_ca_is_wrong_state_naming_its_state() {
-    let emulator = emulator();
+    let emulator = Emulator::shared();
     let pca = emulator.pca();
     let arn = pca.create_subordinate(&spec("Deleted CA")).expect("create");
     let root = TestRoot::new();
@@ -672,9 +520,9 @@ fn import_onto_a_deleted_ca_is_wrong_state_naming_its_state() {
 
 #[test]
 fn unknown_arn_is_not_found_and_names_the_arn() {
-    let emulator = emulator();
+    let emulator = Emulator::shared();
     let pca = emulator.pca();
-    let arn = unknown_arn(&emulator);
+    let arn = emulator.unknown_arn();
     for (operation, err) in [
         (
             "DescribeCertificateAuthority",
@@ -710,7 +558,7 @@ fn unknown_arn_is_not_found_and_names_the_arn() {
 
 #[test]
 fn not_found_for_an_arn_of_another_region_says_so() {
-    let emulator = emulator();
+    let emulator = Emulator::shared();
     let pca = emulator.pca();
     let other_region = if emulator.var("AWS_REGION") == "eu-west-1" {
         "us-east-1"
@@ -731,7 +579,7 @@ fn not_found_for_an_arn_of_another_region_says_so() {
 
 #[test]
 fn malformed_arn_is_invalid_arn_locally_or_from_the_service() {
-    let emulator = emulator();
+    let emulator = Emulator::shared();
     let pca = emulator.pca();
 
     let err = pca.describe("not-an-arn").expect_err("refused locally");
@@ -798,9 +646,9 @@ fn unreachable_endpoint_fails_fast_naming_the_endpoint() {
 #[test]
 fn connect_takes_region_endpoint_and_credentials_from_the_environment() {
     if !in_child() {
-        let emulator = emulator();
+        let emulator = Emulator::shared();
         let vars: Vec<(&str, &str)> = emulator
-            .exports
+            .exports()
             .iter()
             .map(|(k, v)| (k.as_str(), v.as_str()))
             .collect();
@@ -865,7 +713,7 @@ fn connect_without_a_region_is_no_region() {
 #[test]
 fn named_profile_takes_precedence_over_environment_credentials() {
     if !in_child() {
-        let emulator = emulator();
+        let emulator = Emulator::shared();
         return run_in_child(
             "named_profile_takes_precedence_over_environment_credentials",
             &[

@@ -3,29 +3,7 @@
 
 mod common;
 
-use common::{Practice, root_toml};
-
-fn refused(p: &Practice, file: &str, must_mention: &[&str]) -> String {
-    let run = p.rootca(&["run", file, "--yes"]);
-    assert_eq!(
-        run.code, 2,
-        "expected refusal\nstdout:\n{}\nstderr:\n{}",
-        run.stdout, run.stderr
-    );
-    for m in must_mention {
-        assert!(
-            run.stderr.contains(m),
-            "message lacks {m:?}:\n{}",
-            run.stderr
-        );
-    }
-    assert!(
-        p.outputs().is_empty(),
-        "written despite refusal: {:?}",
-        p.outputs()
-    );
-    run.stderr
-}
+use common::{Practice, refused, root_toml};
 
 fn key_count(p: &Practice, label: &str) -> usize {
     let objects = p.pkcs11_tool(&["--list-objects", "--type", "privkey"]);

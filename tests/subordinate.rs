@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{MODULE, Practice, TOKEN, openssl, pkilint, root_toml};
+use common::{MODULE, Practice, TOKEN, openssl, pkilint, refused, root_toml};
 
 /// A root (ec-p384, label "root") with its artifacts under ca/.
 fn with_root() -> Practice {
@@ -475,24 +475,7 @@ fn the_csrs_requested_extensions_are_shown_and_ignored() {
 
 fn sub_refused(p: &Practice, toml: &str, must_mention: &[&str]) {
     p.write("sub.toml", toml);
-    let run = p.rootca(&["run", "sub.toml", "--yes"]);
-    assert_eq!(
-        run.code, 2,
-        "expected refusal\nstdout:\n{}\nstderr:\n{}",
-        run.stdout, run.stderr
-    );
-    for m in must_mention {
-        assert!(
-            run.stderr.contains(m),
-            "message lacks {m:?}:\n{}",
-            run.stderr
-        );
-    }
-    assert!(
-        p.outputs().is_empty(),
-        "written despite refusal: {:?}",
-        p.outputs()
-    );
+    refused(p, "sub.toml", must_mention);
 }
 
 fn with_root_and_csr() -> Practice {

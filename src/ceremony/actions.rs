@@ -354,7 +354,14 @@ fn check_private_ca(c: &Ceremony, s: &mut State) -> Result<Done, StepError> {
         _ => return Err(StepError::Order("a Private CA ARN")),
     };
     let pca = PrivateCa::connect(&sub.aws)?;
-    let ca = pca.describe(&arn)?;
+    // A CA that does not exist, or is in no state to take a certificate, is
+    // a refusal of the ceremony file's ARN: nothing has been touched yet.
+    let ca = pca.describe(&arn).map_err(|e| match e {
+        AwsError::NotFound { .. } | AwsError::InvalidArn { .. } | AwsError::WrongState { .. } => {
+            StepError::Refused(e.to_string())
+        }
+        other => StepError::Aws(other),
+    })?;
     if !matches!(ca.status, CaStatus::PendingCertificate | CaStatus::Active) {
         return Err(StepError::Refused(format!(
             "{arn} is {}; a certificate can be installed only while it is PENDING_CERTIFICATE or ACTIVE",

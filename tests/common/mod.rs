@@ -5,6 +5,8 @@
 
 #![allow(dead_code)]
 
+pub mod emulator;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -81,6 +83,22 @@ impl Practice {
             .output()
             .expect("run rootca");
         Run::from(out)
+    }
+
+    /// Runs the real binary with this folder's SoftHSM and `emulator`'s
+    /// AWS settings in its environment, no terminal input.
+    pub fn rootca_aws(&self, emulator: &emulator::Emulator, args: &[&str]) -> Run {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_rootca"));
+        command
+            .env("SOFTHSM2_CONF", &self.conf)
+            .current_dir(self.path())
+            .args(args)
+            .stdin(std::process::Stdio::null());
+        emulator
+            .apply(&mut command)
+            .output()
+            .expect("run rootca")
+            .into()
     }
 
     pub fn pkcs11_tool(&self, args: &[&str]) -> Run {
@@ -172,6 +190,30 @@ pub fn openssl(args: &[&str], dir: &Path) -> Run {
         .into()
 }
 
+/// notBefore and notAfter of the certificate at `cert`, as
+/// `openssl x509 -startdate -enddate` prints them.
+pub fn openssl_dates(cert: &str, dir: &Path) -> (time::OffsetDateTime, time::OffsetDateTime) {
+    let run = openssl(
+        &["x509", "-in", cert, "-noout", "-startdate", "-enddate"],
+        dir,
+    );
+    run.ok();
+    let format = time::macros::format_description!(
+        "[month repr:short] [day padding:space] [hour]:[minute]:[second] [year] GMT"
+    );
+    let date = |name: &str| {
+        let text = run
+            .stdout
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .unwrap_or_else(|| panic!("no {name} from openssl:\n{}", run.stdout));
+        time::PrimitiveDateTime::parse(text.trim(), &format)
+            .unwrap_or_else(|e| panic!("openssl's {name}{text}: {e}"))
+            .assume_utc()
+    };
+    (date("notBefore="), date("notAfter="))
+}
+
 /// pkilint's exit status is the number of findings at WARNING or above.
 pub fn pkilint(tool: &str, args: &[&str], dir: &Path) -> Run {
     Command::new(venv_bin(tool))
@@ -213,4 +255,28 @@ public_key = "out/{prefix}.pub.pem"
 transcript = "out/{prefix}.transcript.jsonl"
 "#
     )
+}
+
+/// Runs a ceremony that must be refused: exit 2, a message with each of
+/// `must_mention`, nothing under out/.
+pub fn refused(p: &Practice, file: &str, must_mention: &[&str]) -> String {
+    let run = p.rootca(&["run", file, "--yes"]);
+    assert_eq!(
+        run.code, 2,
+        "expected refusal\nstdout:\n{}\nstderr:\n{}",
+        run.stdout, run.stderr
+    );
+    for m in must_mention {
+        assert!(
+            run.stderr.contains(m),
+            "message lacks {m:?}:\n{}",
+            run.stderr
+        );
+    }
+    assert!(
+        p.outputs().is_empty(),
+        "written despite refusal: {:?}",
+        p.outputs()
+    );
+    run.stderr
 }
