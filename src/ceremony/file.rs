@@ -519,27 +519,11 @@ fn root_body(
     }
     let (nb_text, na_text) = (time_text(&c.not_before), time_text(&c.not_after));
     let (not_before, not_after) = validity(&nb_text, &na_text, p);
-    let signature = SignatureAlgorithm::from_str(&c.signature).ok();
-    match (&signature, &key) {
-        (None, _) => p.add(
-            "certificate.signature",
-            format!(
-                "\"{}\" is not one of {}",
-                c.signature,
-                SignatureAlgorithm::ACCEPTED
-            ),
-        ),
-        (Some(s), Some(k)) if s.family() != k.algorithm.family() => p.add(
-            "certificate.signature",
-            format!(
-                "{} cannot be made with a key.algorithm = \"{}\" key; use {}",
-                s,
-                k.algorithm,
-                matching_signatures(k.algorithm)
-            ),
-        ),
-        _ => {}
-    }
+    let signature = signature(
+        &c.signature,
+        key.as_ref().map(|k| (k.algorithm, "a key.algorithm =")),
+        p,
+    );
     let path_len = path_len(c.path_len, "certificate.path_len", p);
     let crl_urls = urls(&c.crl_urls, "certificate.crl_urls", p);
     let policies = policies(&c.policies, "certificate.policies", p);
@@ -687,27 +671,11 @@ fn subordinate_body(
             }
         }
     }
-    let signature = SignatureAlgorithm::from_str(&c.signature).ok();
-    match (&signature, &issuer_facts) {
-        (None, _) => p.add(
-            "certificate.signature",
-            format!(
-                "\"{}\" is not one of {}",
-                c.signature,
-                SignatureAlgorithm::ACCEPTED
-            ),
-        ),
-        (Some(s), Some(f)) if s.family() != f.algorithm.family() => p.add(
-            "certificate.signature",
-            format!(
-                "{} cannot be made with the issuer's {} key; use {}",
-                s,
-                f.algorithm,
-                matching_signatures(f.algorithm)
-            ),
-        ),
-        _ => {}
-    }
+    let signature = signature(
+        &c.signature,
+        issuer_facts.as_ref().map(|f| (f.algorithm, "the issuer's")),
+        p,
+    );
     let path_len = match path_len(c.path_len, "certificate.path_len", p) {
         Some(Some(n)) => Some(n),
         Some(None) => {
@@ -914,6 +882,33 @@ pub(super) fn ignored_by_csr(bytes: &[u8]) -> Vec<String> {
             .map(|a| format!("attribute {}: {}", a.name, a.values.join("; "))),
     );
     ignored
+}
+
+/// certificate.signature: a known algorithm, of the signing key's family.
+fn signature(
+    name: &str,
+    key: Option<(KeyAlgorithm, &str)>,
+    p: &mut Problems,
+) -> Option<SignatureAlgorithm> {
+    let Ok(alg) = SignatureAlgorithm::from_str(name) else {
+        p.add(
+            "certificate.signature",
+            format!("\"{name}\" is not one of {}", SignatureAlgorithm::ACCEPTED),
+        );
+        return None;
+    };
+    if let Some((key, whose)) = key {
+        if alg.family() != key.family() {
+            p.add(
+                "certificate.signature",
+                format!(
+                    "{alg} cannot be made with {whose} \"{key}\" key; use {}",
+                    matching_signatures(key)
+                ),
+            );
+        }
+    }
+    Some(alg)
 }
 
 fn matching_signatures(alg: KeyAlgorithm) -> String {
