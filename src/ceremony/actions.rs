@@ -183,8 +183,15 @@ pub(super) fn execute(action: Action, c: &Ceremony, s: &mut State) -> Result<Don
         Action::DrawSerial => {
             let token = need(&s.token, "the HSM session")?;
             let mut bytes = token.random(16)?;
+            let complete = bytes.len() == 16;
+            let Some(first) = bytes.first_mut().filter(|_| complete) else {
+                return Err(StepError::Hsm(HsmError::BadResponse {
+                    what: "random bytes",
+                    reason: "C_GenerateRandom did not return the 16 octets asked for".into(),
+                }));
+            };
             // Positive, and a fixed length so it never loses a leading octet.
-            bytes[0] = (bytes[0] & 0x7f) | 0x40;
+            *first = (*first & 0x7f) | 0x40;
             let serial = SerialNumber::new(&bytes).map_err(ProfileError::from)?;
             s.serial = Some(serial);
             Ok(Done {
