@@ -237,3 +237,57 @@ fn a_tampered_transcript_is_detected() {
         swapped.stderr
     );
 }
+
+#[test]
+fn a_failure_after_key_generation_keeps_the_transcript_and_writes_no_certificate() {
+    let p = Practice::new();
+    // "blocked" is a file, so the certificate's folder cannot be made: the
+    // ceremony fails at the write step, after the key was generated.
+    p.write("blocked", "not a folder");
+    let text = root_toml("late", "ec-p256", "ecdsa-sha256", "root")
+        .replace("out/root.pem", "blocked/root.pem")
+        .replace("out/root.pub.pem", "blocked/root.pub.pem");
+    p.write("root.toml", &text);
+    p.rootca(&["check", "root.toml"]).ok();
+    let run = p.rootca(&["run", "root.toml", "--yes"]);
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr
+            .contains("step 7 (Write the certificate and the public key) failed"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .contains("The transcript of the failed ceremony is kept"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        key_count(&p, "late"),
+        1,
+        "the key stays, and the transcript says so"
+    );
+
+    let verify = p.rootca(&[
+        "transcript",
+        "verify",
+        "out/root.transcript.jsonl",
+        "--json",
+    ]);
+    verify.ok();
+    assert!(
+        verify.stdout.contains("\"complete\": false"),
+        "{}",
+        verify.stdout
+    );
+    let transcript = std::fs::read_to_string(p.path().join("out/root.transcript.jsonl")).unwrap();
+    let last = transcript.lines().last().unwrap();
+    assert!(last.contains("\"event\":\"ceremony failed\""), "{last}");
+    assert!(transcript.contains("\"event\":\"Generate the key pair in the HSM\""));
+    assert!(!p.path().join("out/root.transcript.jsonl.partial").exists());
+    assert_eq!(
+        std::fs::read_to_string(p.path().join("blocked")).unwrap(),
+        "not a folder"
+    );
+}
