@@ -1,0 +1,485 @@
+//! Ceremony files: strict TOML mirrored by plain structs, then validated
+//! completely into a `Ceremony` before anything is opened. Each mistake
+//! becomes one sentence naming the file, the field, its line and what
+//! would be accepted. This file holds what every ceremony type shares and
+//! the `key` type; `root.rs` and `subordinate.rs` hold their own sections.
+
+mod root;
+mod subordinate;
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use const_oid::ObjectIdentifier;
+use serde::Deserialize;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+use x509_cert::time::Time;
+
+use super::{Body, Ceremony, CeremonyError, HsmSpec, KeyCeremony, KeySpec};
+use crate::hsm::PinSource;
+use crate::output::{ensure_absent, sha256_hex};
+use crate::profile::algorithm::{KeyAlgorithm, SignatureAlgorithm};
+
+pub(super) use subordinate::ignored_by_csr;
+
+pub const KINDS: &str =
+    "root, key, subordinate (crl, deactivate, reactivate and dr-drill come in later versions)";
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HsmSection {
+    module: PathBuf,
+    token: String,
+    pin: Option<toml::Value>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct KeySection {
+    label: String,
+    algorithm: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct KeyOutputs {
+    public_key: PathBuf,
+    transcript: PathBuf,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct KeyFile {
+    #[allow(dead_code)]
+    ceremony: String,
+    name: String,
+    hsm: HsmSection,
+    key: KeySection,
+    outputs: KeyOutputs,
+}
+
+/// Collects the problems of one file, each located by field and line.
+struct Problems<'a> {
+    text: &'a str,
+    list: Vec<String>,
+    /// False when only the plan's content matters (`rootca names`), not
+    /// whether the ceremony could run now.
+    outputs_must_be_absent: bool,
+}
+
+impl Problems<'_> {
+    fn add(&mut self, field: &str, message: impl std::fmt::Display) {
+        match line_of(self.text, field) {
+            Some(line) => self.list.push(format!("{field} (line {line}): {message}")),
+            None => self.list.push(format!("{field}: {message}")),
+        }
+    }
+}
+
+/// The line on which `section.key` is set, found by reading the text the
+/// way a person would: the `[section]` header, then the key.
+fn line_of(text: &str, field: &str) -> Option<usize> {
+    let (section, key) = match field.rsplit_once('.') {
+        Some((s, k)) => (s, k),
+        None => ("", field),
+    };
+    let mut current = String::new();
+    for (i, raw) in text.lines().enumerate() {
+        let line = raw.trim();
+        if let Some(header) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+            current = header
+                .trim_matches(|c| c == '[' || c == ']')
+                .trim()
+                .to_string();
+            continue;
+        }
+        let Some((k, _)) = line.split_once('=') else {
+            continue;
+        };
+        if current == section && k.trim() == key {
+            return Some(i + 1);
+        }
+    }
+    None
+}
+
+fn parse_strict<'de, T: Deserialize<'de>>(path: &Path, text: &'de str) -> Result<T, CeremonyError> {
+    toml::from_str(text).map_err(|e| CeremonyError::Syntax {
+        file: path.to_path_buf(),
+        message: e.to_string(),
+    })
+}
+
+/// Reads, parses and validates a ceremony file, as `check` and `run` do.
+pub fn load(path: &Path) -> Result<Ceremony, CeremonyError> {
+    load_with(path, true)
+}
+
+/// Validates everything but whether the outputs exist yet: for reading a
+/// ceremony's content after it ran.
+pub fn load_content(path: &Path) -> Result<Ceremony, CeremonyError> {
+    load_with(path, false)
+}
+
+fn load_with(path: &Path, outputs_must_be_absent: bool) -> Result<Ceremony, CeremonyError> {
+    let bytes = std::fs::read(path).map_err(|source| CeremonyError::Read {
+        file: path.to_path_buf(),
+        source,
+    })?;
+    let text = String::from_utf8(bytes.clone()).map_err(|_| CeremonyError::Syntax {
+        file: path.to_path_buf(),
+        message: "the file is not UTF-8 text".into(),
+    })?;
+    let table: toml::Table = parse_strict(path, &text)?;
+    let kind = match table.get("ceremony") {
+        Some(toml::Value::String(k)) => k.clone(),
+        Some(_) => {
+            return Err(invalid(
+                path,
+                vec![format!("ceremony: must be a string, one of {KINDS}")],
+            ));
+        }
+        None => {
+            return Err(invalid(
+                path,
+                vec![format!(
+                    "ceremony: missing; say which ceremony this is, one of {KINDS}"
+                )],
+            ));
+        }
+    };
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let mut p = Problems {
+        text: &text,
+        list: Vec::new(),
+        outputs_must_be_absent,
+    };
+    let (name, hsm, body) = match kind.as_str() {
+        "root" => root::load(path, &text, dir, &mut p)?,
+        "subordinate" => subordinate::load(path, &text, dir, &mut p)?,
+        "key" => {
+            let f: KeyFile = parse_strict(path, &text)?;
+            let hsm = hsm_spec(&f.hsm, dir, &mut p);
+            let key = key_spec(&f.key, &mut p);
+            let public_key = output(dir, &f.outputs.public_key, "outputs.public_key", &mut p);
+            let transcript = output(dir, &f.outputs.transcript, "outputs.transcript", &mut p);
+            distinct(
+                &[
+                    ("outputs.public_key", &public_key),
+                    ("outputs.transcript", &transcript),
+                ],
+                &mut p,
+            );
+            (
+                f.name,
+                hsm,
+                key.map(|key| {
+                    Body::Key(KeyCeremony {
+                        key,
+                        public_key,
+                        transcript,
+                    })
+                }),
+            )
+        }
+        other => {
+            return Err(invalid(
+                path,
+                vec![format!(
+                    "ceremony: \"{other}\" is not a ceremony this version runs; use one of {KINDS}"
+                )],
+            ));
+        }
+    };
+    if name.trim().is_empty() {
+        p.add(
+            "name",
+            "must not be empty: it names the ceremony in the transcript",
+        );
+    }
+    match (hsm, body, p.list.is_empty()) {
+        (Some(hsm), Some(body), true) => Ok(Ceremony {
+            file: path.to_path_buf(),
+            file_sha256: sha256_hex(&bytes),
+            name,
+            hsm,
+            body,
+        }),
+        _ => Err(invalid(path, p.list)),
+    }
+}
+
+fn invalid(file: &Path, problems: Vec<String>) -> CeremonyError {
+    CeremonyError::Invalid {
+        file: file.to_path_buf(),
+        problems,
+    }
+}
+
+fn resolve(dir: &Path, p: &Path) -> PathBuf {
+    if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        dir.join(p)
+    }
+}
+
+fn output(dir: &Path, p: &Path, field: &str, problems: &mut Problems) -> PathBuf {
+    let full = resolve(dir, p);
+    if p.as_os_str().is_empty() {
+        problems.add(field, "must name a file");
+    } else if problems.outputs_must_be_absent && ensure_absent(&full).is_err() {
+        problems.add(field, format!("{} already exists; rootca never overwrites a file, so move it away or name another", full.display()));
+    } else if problems.outputs_must_be_absent && field == "outputs.transcript" {
+        let journal = crate::output::transcript::journal_path(&full);
+        if ensure_absent(&journal).is_err() {
+            problems.add(field, format!(
+                "{} is the journal of an interrupted ceremony; read it (rootca transcript verify), keep it with the ceremony records and move it away before running again",
+                journal.display()
+            ));
+        }
+    }
+    full
+}
+
+fn hsm_spec(s: &HsmSection, dir: &Path, p: &mut Problems) -> Option<HsmSpec> {
+    if s.token.trim().is_empty() {
+        p.add(
+            "hsm.token",
+            "must be the token's label (slot numbers are never used)",
+        );
+    }
+    let pin = match &s.pin {
+        None => Some(PinSource::Prompt),
+        Some(toml::Value::String(w)) if w == "prompt" => Some(PinSource::Prompt),
+        Some(toml::Value::Table(t)) if t.len() == 1 => match t.iter().next() {
+            Some((k, toml::Value::String(v))) if k == "file" => {
+                Some(PinSource::File(resolve(dir, Path::new(v))))
+            }
+            Some((k, toml::Value::String(v))) if k == "env" => Some(PinSource::Env(v.clone())),
+            _ => None,
+        },
+        _ => None,
+    };
+    if pin.is_none() {
+        p.add("hsm.pin", "accepted: \"prompt\" (the default), { file = \"path\" } or { env = \"NAME\" }; a PIN itself never goes into a ceremony file");
+    }
+    Some(HsmSpec {
+        module: resolve(dir, &s.module),
+        token: s.token.clone(),
+        pin: pin?,
+    })
+}
+
+fn key_spec(s: &KeySection, p: &mut Problems) -> Option<KeySpec> {
+    if s.label.trim().is_empty() || s.label.chars().count() > 64 {
+        p.add(
+            "key.label",
+            "must be 1 to 64 characters: the key is found by this label",
+        );
+    }
+    let algorithm = KeyAlgorithm::from_str(&s.algorithm).ok();
+    if algorithm.is_none() {
+        p.add(
+            "key.algorithm",
+            format!(
+                "\"{}\" is not one of {}",
+                s.algorithm,
+                KeyAlgorithm::ACCEPTED
+            ),
+        );
+    }
+    Some(KeySpec {
+        label: s.label.clone(),
+        algorithm: algorithm?,
+    })
+}
+
+/// A time as the file gives it: an RFC 3339 string, or a TOML date-time
+/// written without quotes.
+fn time_text(value: &toml::Value) -> String {
+    match value {
+        toml::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// certificate.not_before and not_after, each valid and in order.
+fn validity(nb_text: &str, na_text: &str, p: &mut Problems) -> (Option<Time>, Option<Time>) {
+    let not_before = parse_time(nb_text, "certificate.not_before", p);
+    let not_after = parse_time(na_text, "certificate.not_after", p);
+    if let (Some(nb), Some(na)) = (&not_before, &not_after) {
+        if na.to_unix_duration() <= nb.to_unix_duration() {
+            p.add(
+                "certificate.not_after",
+                format!("{na_text} is not after certificate.not_before {nb_text}"),
+            );
+        }
+    }
+    (not_before, not_after)
+}
+
+fn parse_time(value: &str, field: &str, p: &mut Problems) -> Option<Time> {
+    let parsed = OffsetDateTime::parse(value, &Rfc3339)
+        .ok()
+        .filter(|t| t.offset().is_utc());
+    let Some(t) = parsed else {
+        p.add(
+            field,
+            format!("\"{value}\" is not an RFC 3339 time in UTC, such as 2026-12-01T00:00:00Z"),
+        );
+        return None;
+    };
+    let secs = u64::try_from(t.unix_timestamp()).ok();
+    let time = secs.and_then(|s| {
+        Time::try_from(std::time::UNIX_EPOCH + std::time::Duration::from_secs(s)).ok()
+    });
+    if time.is_none() {
+        p.add(
+            field,
+            format!("{value} cannot be put in a certificate (before 1970 or after 9999)"),
+        );
+    }
+    // Whole seconds only: certificates cannot carry fractions.
+    if t.nanosecond() != 0 {
+        p.add(
+            field,
+            format!("{value} has fractions of a second; certificates hold whole seconds"),
+        );
+    }
+    time
+}
+
+fn read_input(path: &Path, field: &str, p: &mut Problems) -> Option<Vec<u8>> {
+    match std::fs::read(path) {
+        Ok(bytes) => Some(bytes),
+        Err(e) => {
+            p.add(field, format!("cannot read {}: {e}", path.display()));
+            None
+        }
+    }
+}
+
+/// certificate.signature: a known algorithm, of the signing key's family.
+fn signature(
+    name: &str,
+    key: Option<(KeyAlgorithm, &str)>,
+    p: &mut Problems,
+) -> Option<SignatureAlgorithm> {
+    let Ok(alg) = SignatureAlgorithm::from_str(name) else {
+        p.add(
+            "certificate.signature",
+            format!("\"{name}\" is not one of {}", SignatureAlgorithm::ACCEPTED),
+        );
+        return None;
+    };
+    if let Some((key, whose)) = key {
+        if alg.family() != key.family() {
+            p.add(
+                "certificate.signature",
+                format!(
+                    "{alg} cannot be made with {whose} \"{key}\" key; use {}",
+                    matching_signatures(key)
+                ),
+            );
+        }
+    }
+    Some(alg)
+}
+
+fn matching_signatures(alg: KeyAlgorithm) -> String {
+    SignatureAlgorithm::ACCEPTED
+        .split(", ")
+        .filter(|n| {
+            n.parse::<SignatureAlgorithm>()
+                .is_ok_and(|s| s.family() == alg.family())
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn path_len(v: Option<i64>, field: &str, p: &mut Problems) -> Option<Option<u8>> {
+    match v {
+        None => Some(None),
+        Some(n) => match u8::try_from(n) {
+            Ok(n) if n <= 10 => Some(Some(n)),
+            _ => {
+                p.add(
+                    field,
+                    format!("{n} is not a path length from 0 to 10 (leave it out for no limit)"),
+                );
+                None
+            }
+        },
+    }
+}
+
+/// The first entry that appears twice in a list.
+fn repeated<T: PartialEq>(list: &[T]) -> Option<&T> {
+    list.iter()
+        .enumerate()
+        .find(|(i, x)| list[..*i].contains(x))
+        .map(|(_, x)| x)
+}
+
+fn urls(list: &[String], field: &str, p: &mut Problems) -> Vec<String> {
+    if let Some(u) = repeated(list) {
+        p.add(field, format!("\"{u}\" is listed twice"));
+    }
+    for u in list {
+        let ok =
+            (u.starts_with("http://") || u.starts_with("https://") || u.starts_with("ldap://"))
+                && u.is_ascii()
+                && !u.contains(char::is_whitespace);
+        if !ok {
+            p.add(
+                field,
+                format!("\"{u}\" is not an http://, https:// or ldap:// URL in ASCII"),
+            );
+        }
+    }
+    list.to_vec()
+}
+
+fn policies(list: &[String], field: &str, p: &mut Problems) -> Vec<ObjectIdentifier> {
+    if let Some(oid) = repeated(list) {
+        p.add(field, format!("\"{oid}\" is listed twice"));
+    }
+    list.iter()
+        .filter_map(|s| match ObjectIdentifier::new(s) {
+            Ok(oid) => Some(oid),
+            Err(_) => {
+                p.add(
+                    field,
+                    format!("\"{s}\" is not a dotted OID such as 2.23.140.1.2.1"),
+                );
+                None
+            }
+        })
+        .collect()
+}
+
+fn distinct(outputs: &[(&str, &PathBuf)], p: &mut Problems) {
+    for (i, (field, path)) in outputs.iter().enumerate() {
+        if outputs[..i].iter().any(|(_, other)| other == path) {
+            p.add(
+                field,
+                format!("{} is named twice among the outputs", path.display()),
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::line_of;
+
+    #[test]
+    fn line_of_finds_a_key_in_its_section() {
+        let text = "ceremony = \"root\"\n[key]\nlabel = \"a\"\n[certificate]\nlabel = \"b\"\n";
+        assert_eq!(line_of(text, "certificate.label"), Some(5));
+        assert_eq!(line_of(text, "key.label"), Some(3));
+        assert_eq!(line_of(text, "ceremony"), Some(1));
+    }
+}

@@ -1,0 +1,455 @@
+//! The `subordinate` ceremony's sections: the issuer, the CSR, the
+//! certificate with its name constraints, the Private CA import and AWS.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use x509_cert::time::Validity;
+
+use super::{
+    HsmSection, Problems, distinct, hsm_spec, output, parse_strict, path_len, policies, read_input,
+    resolve, signature, time_text, urls, validity,
+};
+use crate::aws::AwsSettings;
+use crate::ceremony::{Body, CeremonyError, CsrSource, HsmSpec, ImportSpec, SubordinateCeremony};
+use crate::profile::algorithm::KeyAlgorithm;
+use crate::profile::csr::Csr;
+use crate::profile::document::read_certificate;
+use crate::profile::name_constraints::{NameConstraintLists, NameConstraints};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct IssuerSection {
+    key_label: String,
+    certificate: PathBuf,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CsrSection {
+    file: Option<PathBuf>,
+    private_ca_arn: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct NameConstraintsSection {
+    #[serde(default)]
+    permitted_dns: Vec<String>,
+    #[serde(default)]
+    excluded_dns: Vec<String>,
+    #[serde(default)]
+    permitted_ip: Vec<String>,
+    #[serde(default)]
+    excluded_ip: Vec<String>,
+    #[serde(default)]
+    permitted_email: Vec<String>,
+    #[serde(default)]
+    excluded_email: Vec<String>,
+    #[serde(default)]
+    permitted_uri: Vec<String>,
+    #[serde(default)]
+    excluded_uri: Vec<String>,
+    #[serde(default)]
+    permitted_dn: Vec<String>,
+    #[serde(default)]
+    excluded_dn: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SubordinateCertificateSection {
+    not_before: toml::Value,
+    not_after: toml::Value,
+    signature: String,
+    path_len: Option<i64>,
+    #[serde(default)]
+    digital_signature: bool,
+    #[serde(default)]
+    crl_urls: Vec<String>,
+    #[serde(default)]
+    aia_ca_issuers: Vec<String>,
+    #[serde(default)]
+    policies: Vec<String>,
+    name_constraints: Option<NameConstraintsSection>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ImportSection {
+    private_ca_arn: String,
+    #[serde(default)]
+    replace: bool,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct AwsSection {
+    region: Option<String>,
+    profile: Option<String>,
+    endpoint_url: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SubordinateOutputs {
+    certificate: PathBuf,
+    chain: PathBuf,
+    transcript: PathBuf,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SubordinateFile {
+    #[allow(dead_code)]
+    ceremony: String,
+    name: String,
+    hsm: HsmSection,
+    issuer: IssuerSection,
+    csr: CsrSection,
+    certificate: SubordinateCertificateSection,
+    import: Option<ImportSection>,
+    aws: Option<AwsSection>,
+    outputs: SubordinateOutputs,
+}
+
+pub(super) fn load(
+    path: &Path,
+    text: &str,
+    dir: &Path,
+    p: &mut Problems,
+) -> Result<(String, Option<HsmSpec>, Option<Body>), CeremonyError> {
+    let f: SubordinateFile = parse_strict(path, text)?;
+    let hsm = hsm_spec(&f.hsm, dir, p);
+    let body = subordinate_body(
+        f.issuer,
+        f.csr,
+        f.certificate,
+        (f.import, f.aws.unwrap_or_default()),
+        f.outputs,
+        dir,
+        p,
+    );
+    Ok((f.name, hsm, body.map(|b| Body::Subordinate(Box::new(b)))))
+}
+
+fn subordinate_body(
+    issuer: IssuerSection,
+    csr: CsrSection,
+    c: SubordinateCertificateSection,
+    (import, aws): (Option<ImportSection>, AwsSection),
+    o: SubordinateOutputs,
+    dir: &Path,
+    p: &mut Problems,
+) -> Option<SubordinateCeremony> {
+    if issuer.key_label.trim().is_empty() {
+        p.add(
+            "issuer.key_label",
+            "must be the label of the root key in the HSM",
+        );
+    }
+    let import = import.map(|i| {
+        check_arn(&i.private_ca_arn, "import.private_ca_arn", p);
+        ImportSpec {
+            arn: i.private_ca_arn,
+            replace: i.replace,
+        }
+    });
+    if let Some(url) = &aws.endpoint_url {
+        if !(url.starts_with("https://") || url.starts_with("http://")) {
+            p.add(
+                "aws.endpoint_url",
+                format!("\"{url}\" is not an http:// or https:// URL"),
+            );
+        }
+    }
+    let aws = AwsSettings {
+        region: aws.region,
+        profile: aws.profile,
+        endpoint_url: aws.endpoint_url,
+    };
+    let issuer_path = resolve(dir, &issuer.certificate);
+    let issuer_file = read_input(&issuer_path, "issuer.certificate", p);
+    let issuer_cert = issuer_file
+        .as_ref()
+        .and_then(|bytes| match read_certificate(bytes) {
+            Ok((cert, _)) => Some(cert),
+            Err(e) => {
+                p.add(
+                    "issuer.certificate",
+                    format!("{} {e}", issuer_path.display()),
+                );
+                None
+            }
+        });
+    let issuer_facts = issuer_cert
+        .as_ref()
+        .and_then(|cert| issuer_facts(cert, &issuer_path, p));
+
+    let csr = match (csr.file, csr.private_ca_arn) {
+        (Some(f), None) => {
+            let path = resolve(dir, &f);
+            read_input(&path, "csr.file", p).and_then(|bytes| match Csr::parse(&bytes) {
+                Ok(parsed) => Some(CsrSource::File {
+                    ignored: ignored_by_csr(&bytes),
+                    path,
+                    bytes,
+                    csr: Box::new(parsed),
+                }),
+                Err(e) => {
+                    p.add("csr.file", format!("{} {e}", path.display()));
+                    None
+                }
+            })
+        }
+        (None, Some(arn)) => {
+            check_arn(&arn, "csr.private_ca_arn", p);
+            if let Some(i) = &import {
+                if i.arn != arn {
+                    p.add("import.private_ca_arn", "must be the CA whose CSR is signed (csr.private_ca_arn): Private CA installs only a certificate for the key in its own CSR");
+                }
+            }
+            Some(CsrSource::PrivateCa { arn })
+        }
+        _ => {
+            p.add(
+                "csr",
+                "give exactly one of file = \"path\" or private_ca_arn = \"arn:...\"",
+            );
+            None
+        }
+    };
+    let (nb_text, na_text) = (time_text(&c.not_before), time_text(&c.not_after));
+    let (not_before, not_after) = validity(&nb_text, &na_text, p);
+    if let Some(cert) = &issuer_cert {
+        let v = cert.tbs_certificate().validity();
+        if let Some(na) = &not_after {
+            if na.to_unix_duration() > v.not_after.to_unix_duration() {
+                p.add(
+                    "certificate.not_after",
+                    format!(
+                        "{} is later than the issuer's notAfter; the latest allowed is {}",
+                        na_text, v.not_after
+                    ),
+                );
+            }
+        }
+        if let Some(nb) = &not_before {
+            if nb.to_unix_duration() < v.not_before.to_unix_duration() {
+                p.add(
+                    "certificate.not_before",
+                    format!(
+                        "{} is earlier than the issuer's notBefore; the earliest allowed is {}",
+                        nb_text, v.not_before
+                    ),
+                );
+            }
+        }
+        if let Some(CsrSource::File { csr, .. }) = &csr {
+            for problem in csr.problems_with(cert) {
+                p.add("csr.file", problem);
+            }
+        }
+    }
+    let signature = signature(
+        &c.signature,
+        issuer_facts.as_ref().map(|f| (f.algorithm, "the issuer's")),
+        p,
+    );
+    let path_len = match path_len(c.path_len, "certificate.path_len", p) {
+        Some(Some(n)) => Some(n),
+        Some(None) => {
+            p.add("certificate.path_len", "is required for a subordinate: 0 lets it issue only end-entity certificates, which is what Private CA's issuing CAs need");
+            None
+        }
+        None => None,
+    };
+    if let (Some(n), Some(f)) = (path_len, &issuer_facts) {
+        match f.path_len {
+            Some(0) => p.add(
+                "issuer.certificate",
+                "the issuer's pathLen is 0: it cannot sign CA certificates",
+            ),
+            Some(limit) if n >= limit => p.add(
+                "certificate.path_len",
+                format!(
+                    "{n} must be below the issuer's pathLen {limit} (at most {})",
+                    limit - 1
+                ),
+            ),
+            _ => {}
+        }
+    }
+    let crl_urls = urls(&c.crl_urls, "certificate.crl_urls", p);
+    let ca_issuers = urls(&c.aia_ca_issuers, "certificate.aia_ca_issuers", p);
+    let policies = policies(&c.policies, "certificate.policies", p);
+    let nc = c.name_constraints.unwrap_or_default();
+    let lists = NameConstraintLists {
+        permitted_dns: nc.permitted_dns,
+        excluded_dns: nc.excluded_dns,
+        permitted_ip: nc.permitted_ip,
+        excluded_ip: nc.excluded_ip,
+        permitted_email: nc.permitted_email,
+        excluded_email: nc.excluded_email,
+        permitted_uri: nc.permitted_uri,
+        excluded_uri: nc.excluded_uri,
+        permitted_dn: nc.permitted_dn,
+        excluded_dn: nc.excluded_dn,
+    };
+    let name_constraints = match NameConstraints::from_lists(&lists) {
+        Ok(nc) => Some((!nc.is_empty()).then_some(nc)),
+        Err(e) => {
+            p.add("certificate.name_constraints", e);
+            None
+        }
+    };
+    let certificate = output(dir, &o.certificate, "outputs.certificate", p);
+    let chain = output(dir, &o.chain, "outputs.chain", p);
+    let transcript = output(dir, &o.transcript, "outputs.transcript", p);
+    distinct(
+        &[
+            ("outputs.certificate", &certificate),
+            ("outputs.chain", &chain),
+            ("outputs.transcript", &transcript),
+        ],
+        p,
+    );
+    let facts = issuer_facts?;
+    Some(SubordinateCeremony {
+        issuer_label: issuer.key_label,
+        issuer_path,
+        issuer_file: issuer_file?,
+        issuer: issuer_cert?,
+        issuer_key_algorithm: facts.algorithm,
+        issuer_key_id: facts.key_id,
+        csr: csr?,
+        import,
+        aws,
+        validity: Validity::new(not_before?, not_after?),
+        signature: signature?,
+        path_len: path_len?,
+        digital_signature: c.digital_signature,
+        crl_urls,
+        ca_issuers,
+        policies,
+        name_constraints: name_constraints?,
+        certificate,
+        chain,
+        transcript,
+    })
+}
+
+struct IssuerFacts {
+    algorithm: KeyAlgorithm,
+    key_id: Vec<u8>,
+    path_len: Option<u8>,
+}
+
+/// What the ceremony needs of the issuer certificate, refusing one that
+/// cannot sign CA certificates.
+fn issuer_facts(
+    cert: &x509_cert::Certificate,
+    path: &Path,
+    p: &mut Problems,
+) -> Option<IssuerFacts> {
+    use der::referenced::OwnedToRef;
+    use x509_cert::ext::pkix::{BasicConstraints, KeyUsage, KeyUsages, SubjectKeyIdentifier};
+    let tbs = cert.tbs_certificate();
+    let shown = path.display();
+    let bc = tbs
+        .get_extension::<BasicConstraints>()
+        .ok()
+        .flatten()
+        .map(|(_, bc)| bc);
+    let Some(bc) = bc.filter(|bc| bc.ca) else {
+        p.add(
+            "issuer.certificate",
+            format!("{shown} is not a CA certificate (no basicConstraints CA:TRUE)"),
+        );
+        return None;
+    };
+    if let Ok(Some((_, ku))) = tbs.get_extension::<KeyUsage>() {
+        if !ku.0.contains(KeyUsages::KeyCertSign) {
+            p.add(
+                "issuer.certificate",
+                format!("{shown} may not sign certificates (keyUsage lacks keyCertSign)"),
+            );
+        }
+    }
+    let algorithm = match KeyAlgorithm::of_public_key(tbs.subject_public_key_info()) {
+        Ok(a) => a,
+        Err(e) => {
+            p.add(
+                "issuer.certificate",
+                format!("{shown} has a key rootca cannot sign with: {e}"),
+            );
+            return None;
+        }
+    };
+    // The subordinate's authorityKeyIdentifier must match the issuer's
+    // subjectKeyIdentifier as written, however it was computed.
+    let key_id = match tbs.get_extension::<SubjectKeyIdentifier>() {
+        Ok(Some((_, ski))) => ski.0.as_bytes().to_vec(),
+        _ => match crate::profile::extensions::key_identifier(
+            tbs.subject_public_key_info().owned_to_ref(),
+        ) {
+            Ok(id) => id,
+            Err(e) => {
+                p.add("issuer.certificate", format!("{shown}: {e}"));
+                return None;
+            }
+        },
+    };
+    Some(IssuerFacts {
+        algorithm,
+        key_id,
+        path_len: bc.path_len_constraint,
+    })
+}
+
+/// An ARN of a Private CA certificate authority, in form only.
+fn check_arn(arn: &str, field: &str, p: &mut Problems) {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    let ok = parts.len() == 6
+        && parts[0] == "arn"
+        && parts[1].starts_with("aws")
+        && parts[2] == "acm-pca"
+        && !parts[3].is_empty()
+        && parts[4].len() == 12
+        && parts[4].bytes().all(|b| b.is_ascii_digit())
+        && parts[5]
+            .strip_prefix("certificate-authority/")
+            .is_some_and(|id| !id.is_empty());
+    if !ok {
+        p.add(field, format!("\"{arn}\" is not a Private CA ARN such as arn:aws:acm-pca:us-east-1:111122223333:certificate-authority/11111111-2222-3333-4444-555555555555"));
+    }
+}
+
+/// What a CSR asks for besides its subject and key, for the officer to see
+/// being left out.
+pub(in crate::ceremony) fn ignored_by_csr(bytes: &[u8]) -> Vec<String> {
+    let Ok(report) = crate::inspect::inspect(bytes) else {
+        return vec![];
+    };
+    let crate::inspect::Details::Request(r) = report.details else {
+        return vec![];
+    };
+    let mut ignored: Vec<String> = r
+        .requested_extensions
+        .iter()
+        .map(|e| {
+            format!(
+                "requested extension {}{}: {}",
+                e.name,
+                if e.critical { " [critical]" } else { "" },
+                e.lines.join("; ")
+            )
+        })
+        .collect();
+    ignored.extend(
+        r.other_attributes
+            .iter()
+            .map(|a| format!("attribute {}: {}", a.name, a.values.join("; "))),
+    );
+    ignored
+}
