@@ -121,7 +121,7 @@ fn the_same_ceremony_twice_leaves_exactly_one_key() {
 #[test]
 fn a_wrong_pin_fails_clearly_and_writes_nothing() {
     let p = Practice::new();
-    p.write("pin.txt", "9999\n");
+    p.write("pin.txt", "Wrong-PIN-Zz\n");
     p.write(
         "root.toml",
         &root_toml("r", "ec-p256", "ecdsa-sha256", "root"),
@@ -135,7 +135,7 @@ fn a_wrong_pin_fails_clearly_and_writes_nothing() {
         run.stderr
     );
     assert!(
-        !run.stderr.contains("9999") && !run.stdout.contains("9999"),
+        !run.stderr.contains("Wrong-PIN-Zz") && !run.stdout.contains("Wrong-PIN-Zz"),
         "PIN echoed"
     );
     assert!(p.outputs().is_empty(), "{:?}", p.outputs());

@@ -11,7 +11,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 pub const MODULE: &str = "/usr/lib/softhsm/libsofthsm2.so";
-pub const PIN: &str = "1234";
+// Not hexadecimal, so a test can look for it in hashes and fingerprints
+// without matching one by chance.
+pub const PIN: &str = "Qz7-pin-Wx";
 pub const TOKEN: &str = "root-ca";
 
 pub struct Practice {
