@@ -11,48 +11,25 @@ use std::path::Path;
 use std::sync::Arc;
 
 use common::emulator::Emulator;
-use common::{MODULE, Practice, Run, TOKEN, openssl, openssl_dates, root_toml};
+use common::{Practice, Run, openssl, openssl_dates, with_root};
 use der::{DecodePem, Encode};
 
 /// A subordinate ceremony for the CA `arn`, with its outputs under `out`.
 fn subordinate_toml(csr_arn: &str, import_arn: &str, replace: bool, out: &str) -> String {
     let replace = if replace { "replace = true\n" } else { "" };
-    format!(
-        r#"ceremony = "subordinate"
-name = "Issuing CA 1 - signing and import"
-
-[hsm]
-module = "{MODULE}"
-token = "{TOKEN}"
-pin = {{ file = "pin.txt" }}
-
-[issuer]
-key_label = "root"
-certificate = "ca/root.pem"
-
-[csr]
-private_ca_arn = "{csr_arn}"
-
-[certificate]
-not_before = "2026-01-01T00:00:00Z"
-not_after = "2036-01-01T00:00:00Z"
-signature = "ecdsa-sha384"
-path_len = 0
-crl_urls = ["http://crl.example.com/root.crl"]
-
-[certificate.name_constraints]
-permitted_dns = ["example.com"]
-excluded_dns = ["prod.example.com"]
-excluded_ip = ["0.0.0.0/0", "::/0"]
+    common::subordinate_toml(
+        &format!("private_ca_arn = \"{csr_arn}\""),
+        &format!(
+            "[certificate.name_constraints]
+permitted_dns = [\"example.com\"]
+excluded_dns = [\"prod.example.com\"]
+excluded_ip = [\"0.0.0.0/0\", \"::/0\"]
 
 [import]
-private_ca_arn = "{import_arn}"
-{replace}
-[outputs]
-certificate = "{out}/issuing-ca-1.pem"
-chain = "{out}/issuing-ca-1.chain.pem"
-transcript = "{out}/issuing-ca-1.transcript.jsonl"
-"#
+private_ca_arn = \"{import_arn}\"
+{replace}"
+        ),
+        &format!("{out}/issuing-ca-1"),
     )
 }
 
@@ -67,12 +44,7 @@ struct Loop {
 impl Loop {
     fn new() -> Loop {
         let emulator = Emulator::shared();
-        let p = Practice::new();
-        p.write(
-            "root.toml",
-            &root_toml("root", "ec-p384", "ecdsa-sha384", "root").replace("out/", "ca/"),
-        );
-        p.rootca(&["run", "root.toml", "--yes"]).ok();
+        let p = with_root();
         let spec = Path::new(env!("CARGO_MANIFEST_DIR")).join("ceremony/practice/issuing-ca.toml");
         let created = p.rootca_aws(
             &emulator,

@@ -4,52 +4,15 @@
 
 mod common;
 
-use common::{MODULE, Practice, TOKEN, openssl, pkilint, refused, root_toml};
+use common::{Practice, openssl, pkilint, refused, subordinate_toml, with_root};
 
-/// A root (ec-p384, label "root") with its artifacts under ca/.
-fn with_root() -> Practice {
-    let p = Practice::new();
-    p.write(
-        "root.toml",
-        &root_toml("root", "ec-p384", "ecdsa-sha384", "root").replace("out/", "ca/"),
-    );
-    p.rootca(&["run", "root.toml", "--yes"]).ok();
-    p
-}
-
-fn sub_toml(csr: &str, constraints: &str, extra: &str) -> String {
-    format!(
-        r#"ceremony = "subordinate"
-name = "Issuing CA"
-
-[hsm]
-module = "{MODULE}"
-token = "{TOKEN}"
-pin = {{ file = "pin.txt" }}
-
-[issuer]
-key_label = "root"
-certificate = "ca/root.pem"
-
-[csr]
-file = "{csr}"
-
-[certificate]
-not_before = "2026-01-01T00:00:00Z"
-not_after = "2036-01-01T00:00:00Z"
-signature = "ecdsa-sha384"
-path_len = 0
-crl_urls = ["http://crl.example.com/root.crl"]
-aia_ca_issuers = ["http://crl.example.com/root.cer"]
-{extra}
-[certificate.name_constraints]
-{constraints}
-
-[outputs]
-certificate = "out/sub.pem"
-chain = "out/sub.chain.pem"
-transcript = "out/sub.transcript.jsonl"
-"#
+/// A subordinate ceremony for the CSR file `csr` with these name-constraint
+/// lists, its outputs out/sub.pem, out/sub.chain.pem, out/sub.transcript.jsonl.
+fn sub_toml(csr: &str, constraints: &str) -> String {
+    subordinate_toml(
+        &format!("file = \"{csr}\""),
+        &format!("[certificate.name_constraints]\n{constraints}"),
+        "out/sub",
     )
 }
 
@@ -144,7 +107,7 @@ fn openssl_enforces_the_name_constraints_the_ceremony_file_dictates() {
         &["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"],
         "/C=US/O=Example Corp/CN=Dev Issuing CA",
     );
-    p.write("sub.toml", &sub_toml("sub.csr", ISSUE_CONSTRAINTS, ""));
+    p.write("sub.toml", &sub_toml("sub.csr", ISSUE_CONSTRAINTS));
     p.rootca(&["run", "sub.toml", "--yes"]).ok();
     openssl(
         &[
@@ -254,7 +217,7 @@ fn pkilint_finds_nothing_in_root_to_subordinate() {
         &["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-384"],
         "/C=US/O=Example Corp/CN=Issuing CA",
     );
-    p.write("sub.toml", &sub_toml("sub.csr", RFC_CONSTRAINTS, ""));
+    p.write("sub.toml", &sub_toml("sub.csr", RFC_CONSTRAINTS));
     p.rootca(&["run", "sub.toml", "--yes"]).ok();
     let cert = pkilint("lint_pkix_cert", &["out/sub.pem"], p.path());
     assert_eq!(cert.code, 0, "{}{}", cert.stdout, cert.stderr);
@@ -278,7 +241,7 @@ fn pkilint_reports_only_the_leading_dot_dns_entries() {
         &["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"],
         "/C=US/O=Example Corp/CN=Issuing CA",
     );
-    p.write("sub.toml", &sub_toml("sub.csr", ISSUE_CONSTRAINTS, ""));
+    p.write("sub.toml", &sub_toml("sub.csr", ISSUE_CONSTRAINTS));
     let check = p.rootca(&["check", "sub.toml"]);
     assert!(
         check.stdout.contains("it is not RFC 5280 dNSName syntax"),
@@ -311,7 +274,7 @@ fn pkilint_reports_only_the_leading_dot_dns_entries() {
 fn signs_a_csr_of(genpkey: &[&str], signature_check: &str) {
     let p = with_root();
     key_and_csr(&p, "sub", genpkey, "/C=US/O=Example Corp/CN=Issuing CA");
-    p.write("sub.toml", &sub_toml("sub.csr", RFC_CONSTRAINTS, ""));
+    p.write("sub.toml", &sub_toml("sub.csr", RFC_CONSTRAINTS));
     let run = p.rootca(&["run", "sub.toml", "--yes"]);
     run.ok();
     openssl(
@@ -397,7 +360,7 @@ fn signs_csrs_shaped_like_private_cas() {
             p.path().join("sub.csr"),
         )
         .unwrap();
-        p.write("sub.toml", &sub_toml("sub.csr", RFC_CONSTRAINTS, ""));
+        p.write("sub.toml", &sub_toml("sub.csr", RFC_CONSTRAINTS));
         p.rootca(&["run", "sub.toml", "--yes"]).ok();
         openssl(
             &[
@@ -448,7 +411,7 @@ fn the_csrs_requested_extensions_are_shown_and_ignored() {
         p.path(),
     )
     .ok();
-    p.write("sub.toml", &sub_toml("sub.csr", RFC_CONSTRAINTS, ""));
+    p.write("sub.toml", &sub_toml("sub.csr", RFC_CONSTRAINTS));
     let check = p.rootca(&["check", "sub.toml"]);
     check.ok();
     assert!(
@@ -505,7 +468,7 @@ fn a_csr_with_a_broken_signature_is_refused() {
     std::fs::write(p.path().join("broken.der"), der).unwrap();
     sub_refused(
         &p,
-        &sub_toml("broken.der", RFC_CONSTRAINTS, ""),
+        &sub_toml("broken.der", RFC_CONSTRAINTS),
         &["csr.file", "self-signature does not verify"],
     );
 }
@@ -521,7 +484,7 @@ fn an_rsa_1024_csr_is_refused() {
     );
     sub_refused(
         &p,
-        &sub_toml("weak.csr", RFC_CONSTRAINTS, ""),
+        &sub_toml("weak.csr", RFC_CONSTRAINTS),
         &[
             "csr.file",
             "RSA 1024 bits",
@@ -536,7 +499,7 @@ fn a_file_that_is_neither_pem_nor_der_is_refused() {
     p.write("junk.csr", "this is not a CSR\n");
     sub_refused(
         &p,
-        &sub_toml("junk.csr", RFC_CONSTRAINTS, ""),
+        &sub_toml("junk.csr", RFC_CONSTRAINTS),
         &["csr.file", "is not a PKCS#10 certificate signing request"],
     );
 }
@@ -544,7 +507,7 @@ fn a_file_that_is_neither_pem_nor_der_is_refused() {
 #[test]
 fn not_after_beyond_the_roots_is_refused_with_the_latest_allowed_date() {
     let p = with_root_and_csr();
-    let toml = sub_toml("sub.csr", RFC_CONSTRAINTS, "")
+    let toml = sub_toml("sub.csr", RFC_CONSTRAINTS)
         .replace("2036-01-01T00:00:00Z", "2047-01-01T00:00:00Z");
     sub_refused(
         &p,
@@ -566,7 +529,7 @@ fn malformed_constraints_are_refused() {
         let p = with_root_and_csr();
         sub_refused(
             &p,
-            &sub_toml("sub.csr", bad, ""),
+            &sub_toml("sub.csr", bad),
             &["certificate.name_constraints", says],
         );
     }
@@ -575,14 +538,13 @@ fn malformed_constraints_are_refused() {
 #[test]
 fn a_path_len_is_required_and_must_be_below_the_roots() {
     let p = with_root_and_csr();
-    let missing = sub_toml("sub.csr", RFC_CONSTRAINTS, "").replace("path_len = 0\n", "");
+    let missing = sub_toml("sub.csr", RFC_CONSTRAINTS).replace("path_len = 0\n", "");
     sub_refused(
         &p,
         &missing,
         &["certificate.path_len", "is required for a subordinate"],
     );
-    let too_long =
-        sub_toml("sub.csr", RFC_CONSTRAINTS, "").replace("path_len = 0\n", "path_len = 1\n");
+    let too_long = sub_toml("sub.csr", RFC_CONSTRAINTS).replace("path_len = 0\n", "path_len = 1\n");
     sub_refused(
         &p,
         &too_long,
@@ -623,7 +585,7 @@ fn an_issuer_certificate_of_another_key_is_refused_before_signing() {
     )
     .ok();
     // Dates inside both roots' validity, so the key check is what speaks.
-    let toml = sub_toml("sub.csr", RFC_CONSTRAINTS, "")
+    let toml = sub_toml("sub.csr", RFC_CONSTRAINTS)
         .replace("ca/root.pem", "other-root.pem")
         .replace("2036-01-01T00:00:00Z", "2030-01-01T00:00:00Z")
         .replace("2026-01-01T00:00:00Z", "2027-01-01T00:00:00Z");

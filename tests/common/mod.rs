@@ -282,3 +282,54 @@ pub fn refused(p: &Practice, file: &str, must_mention: &[&str]) -> String {
     );
     run.stderr
 }
+
+/// A token with a root made by a root ceremony: ec-p384, label "root",
+/// its artifacts under ca/.
+pub fn with_root() -> Practice {
+    let p = Practice::new();
+    p.write(
+        "root.toml",
+        &root_toml("root", "ec-p384", "ecdsa-sha384", "root").replace("out/", "ca/"),
+    );
+    p.rootca(&["run", "root.toml", "--yes"]).ok();
+    p
+}
+
+/// A subordinate ceremony under the root of `with_root`: `csr` is the line
+/// of its [csr] section, `sections` follow [certificate] (name constraints,
+/// [import]), and the outputs are `{stem}.pem`, `{stem}.chain.pem` and
+/// `{stem}.transcript.jsonl`.
+pub fn subordinate_toml(csr: &str, sections: &str, stem: &str) -> String {
+    format!(
+        r#"ceremony = "subordinate"
+name = "Issuing CA"
+
+[hsm]
+module = "{MODULE}"
+token = "{TOKEN}"
+pin = {{ file = "pin.txt" }}
+
+[issuer]
+key_label = "root"
+certificate = "ca/root.pem"
+
+[csr]
+{csr}
+
+[certificate]
+not_before = "2026-01-01T00:00:00Z"
+not_after = "2036-01-01T00:00:00Z"
+signature = "ecdsa-sha384"
+path_len = 0
+crl_urls = ["http://crl.example.com/root.crl"]
+aia_ca_issuers = ["http://crl.example.com/root.cer"]
+
+{sections}
+
+[outputs]
+certificate = "{stem}.pem"
+chain = "{stem}.chain.pem"
+transcript = "{stem}.transcript.jsonl"
+"#
+    )
+}
