@@ -10,7 +10,7 @@ use rootca::aws::pca::{PrivateCa, SubordinateSpec};
 use rootca::aws::{AwsError, AwsSettings};
 use rootca::ceremony::install::{InstallError, install};
 use rootca::ceremony::runner::{RunOptions, run};
-use rootca::ceremony::{Body, CeremonyError, Plan, load, load_content};
+use rootca::ceremony::{CeremonyError, Plan, load, load_content};
 use rootca::output::transcript::{self, TranscriptError};
 use rootca::output::{Staged, ensure_absent, sha256_hex};
 use rootca::profile::csr::Csr;
@@ -197,13 +197,7 @@ fn dispatch(command: Command) -> Result<(), Failure> {
             witnesses,
         } => {
             let plan = Plan::new(load(&file)?);
-            let summary =
-                run(&plan, &RunOptions { yes, witnesses }).map_err(|e| match Failure::from(e) {
-                    Failure::Refused(m) => Failure::Refused(format!(
-                        "{m}\nNothing was changed: no key generated, no file written."
-                    )),
-                    other => other,
-                })?;
+            let summary = run(&plan, &RunOptions { yes, witnesses })?;
             println!("\nCeremony complete.");
             for p in &summary.outputs {
                 println!("  artifact:   {}", p.display());
@@ -213,17 +207,17 @@ fn dispatch(command: Command) -> Result<(), Failure> {
         }
         Command::Names { file, names, json } => {
             let ceremony = load_content(&file)?;
-            let Body::Subordinate(sub) = &ceremony.body else {
+            let Some(constraints) = ceremony.kind.name_constraints() else {
                 return Err(Failure::Refused(format!(
                     "{} is a {} ceremony; names are tried against a subordinate ceremony's name constraints",
                     file.display(),
-                    ceremony.body.kind()
+                    ceremony.kind.name()
                 )));
             };
             let mut results = Vec::new();
             for name in &names {
                 let parsed = TestName::parse(name).map_err(|e| Failure::Refused(e.to_string()))?;
-                let decision = match &sub.name_constraints {
+                let decision = match constraints {
                     Some(nc) => nc.test(&parsed),
                     None => Decision {
                         permitted: true,

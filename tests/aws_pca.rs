@@ -18,6 +18,9 @@
 //!
 //! certificates for import are made with the `openssl` command line tool.
 
+// Tests may unwrap: a panic is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use std::collections::BTreeMap;
@@ -108,9 +111,12 @@ fn spec(common_name: &str) -> SubordinateSpec {
     .expect("the test spec parses")
 }
 
+/// openssl at the fixture clock (common::FIXTURE_CLOCK): certificates made
+/// here have the same dates whatever day the tests run.
 fn openssl(dir: &Path, args: &[&str]) {
-    let out = Command::new("openssl")
+    let out = Command::new("faketime")
         .current_dir(dir)
+        .args(["-f", &format!("@{}", common::FIXTURE_CLOCK), "openssl"])
         .args(args)
         .output()
         .expect("openssl must be installed (scripts/bootstrap)");

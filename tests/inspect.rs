@@ -1,6 +1,9 @@
 //! `rootca inspect` on documents made by the openssl CLI (tests/fixtures/make.sh), checked
 //! against what openssl itself printed about them (the *.openssl.txt files).
 
+// Tests may unwrap: a panic is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use rootca::inspect::{
     CertificateDetails, CrlDetails, Details, DocumentKind, Encoding, InspectError, Report,
     RequestDetails, inspect,

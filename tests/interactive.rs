@@ -2,6 +2,9 @@
 //! without echo, each confirmation typed. `script` (util-linux) gives the
 //! binary a real pseudo-terminal.
 
+// Tests may unwrap: a panic is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use std::io::Write;

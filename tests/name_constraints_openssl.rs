@@ -3,6 +3,9 @@
 //! The matcher must reach the same verdict from the CA's extension alone, and the extension
 //! rootca encodes must be byte for byte the one openssl encoded from the same lists.
 
+// Tests may unwrap: a panic is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use der::{DecodePem, Encode};
 use rootca::profile::name_constraints::{NameConstraintLists, NameConstraints, TestName};
 use x509_cert::Certificate;

@@ -5,6 +5,9 @@
 //! issued by the emulated CA judged by openssl, and the ceremonies that
 //! must not touch the key or write anything.
 
+// Tests may unwrap: a panic is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use std::path::Path;
@@ -139,6 +142,8 @@ impl Loop {
             &[
                 "verify",
                 "-x509_strict",
+                "-attime",
+                common::VERIFY_AT,
                 "-CAfile",
                 "ca/root.pem",
                 "-untrusted",
@@ -363,4 +368,101 @@ fn ceremony_naming_an_unknown_private_ca_fails_at_step_1_and_writes_nothing() {
         "PENDING_CERTIFICATE",
         "the real CA is untouched"
     );
+}
+
+/// The officer's run of sub.toml (no --yes), with the emulator's settings.
+fn interactive(l: &Loop) -> common::Interactive {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_rootca"));
+    command
+        .env("SOFTHSM2_CONF", &l.p.conf)
+        .current_dir(l.p.path())
+        .args(["run", "sub.toml"]);
+    l.emulator.apply(&mut command);
+    common::Interactive::start(command)
+}
+
+/// A failure after the certificate and chain were written names them, says
+/// the CA has not got the certificate, gives the command that installs it,
+/// and is a failure (exit 1), never "nothing was changed".
+fn says_the_files_are_written_but_not_installed(l: &Loop, run: &Run) {
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        !run.stderr.contains("Nothing was changed"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("refused:"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("What the ceremony changed")
+            && run.stderr.contains("issuing-ca-1.pem")
+            && run.stderr.contains("issuing-ca-1.chain.pem"),
+        "the written files are named:\n{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .contains(&format!("rootca pca import {} --certificate", l.arn)),
+        "the command that installs them is given:\n{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .contains("step 9. Import the certificate into AWS Private CA"),
+        "the import is listed as not done:\n{}",
+        run.stderr
+    );
+    assert!(l.p.path().join("out/issuing-ca-1.pem").exists());
+    l.rootca(&["transcript", "verify", "out/issuing-ca-1.transcript.jsonl"])
+        .ok();
+}
+
+#[test]
+fn an_import_refused_after_the_files_are_written_is_a_failure_that_says_what_was_written() {
+    let l = Loop::new();
+    l.p.write("sub.toml", &subordinate_toml(&l.arn, &l.arn, false, "out"));
+    let mut officer = interactive(&l);
+    // Step 1 found the CA PENDING_CERTIFICATE; while the officer reads the
+    // certificate at the signing prompt, the CA is deleted.
+    officer.wait_for(common::PROMPT, 1);
+    let dir = tempfile::tempdir().unwrap();
+    l.emulator
+        .python(
+            dir.path(),
+            "import sys, boto3\n\
+             boto3.client('acm-pca').delete_certificate_authority(\n\
+                 CertificateAuthorityArn=sys.argv[1], PermanentDeletionTimeInDays=7)",
+            &[&l.arn],
+        )
+        .ok();
+    officer.answer("yes");
+    officer.wait_for(common::PROMPT, 2);
+    officer.answer("yes");
+    let run = officer.finish();
+    assert!(
+        run.stderr
+            .contains("step 9 (Import the certificate into AWS Private CA) failed"),
+        "{}",
+        run.stderr
+    );
+    says_the_files_are_written_but_not_installed(&l, &run);
+}
+
+#[test]
+fn stopping_at_the_import_after_the_files_are_written_says_how_to_install_them() {
+    let l = Loop::new();
+    l.p.write("sub.toml", &subordinate_toml(&l.arn, &l.arn, false, "out"));
+    let mut officer = interactive(&l);
+    officer.wait_for(common::PROMPT, 1);
+    officer.answer("yes");
+    officer.wait_for(common::PROMPT, 2);
+    officer.answer("no");
+    let run = officer.finish();
+    assert!(
+        run.stderr
+            .contains("the officer stopped the ceremony at step 9"),
+        "{}",
+        run.stderr
+    );
+    says_the_files_are_written_but_not_installed(&l, &run);
+    assert_eq!(l.emulator.status(&l.arn), "PENDING_CERTIFICATE");
 }

@@ -1,6 +1,9 @@
 //! Bad input: a clear message naming the file and field, exit status 2 for
 //! refused input (1 for a device failure), and nothing written.
 
+// Tests may unwrap: a panic is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use common::{Practice, refused, root_toml};
@@ -268,6 +271,12 @@ fn a_failure_after_key_generation_keeps_the_transcript_and_writes_no_certificate
         1,
         "the key stays, and the transcript says so"
     );
+    says_what_the_key_generation_changed(&p, &run.stderr, "late", "out/root.transcript.jsonl");
+    assert!(
+        run.stderr.contains("step 8. Log out and close the session"),
+        "the steps not done are listed:\n{}",
+        run.stderr
+    );
 
     let verify = p.rootca(&[
         "transcript",
@@ -290,4 +299,69 @@ fn a_failure_after_key_generation_keeps_the_transcript_and_writes_no_certificate
         std::fs::read_to_string(p.path().join("blocked")).unwrap(),
         "not a folder"
     );
+}
+
+/// A failure after key generation names the key (label and CKA_ID, as the
+/// transcript recorded them), says what the officer does with it, and never
+/// claims that nothing changed.
+fn says_what_the_key_generation_changed(p: &Practice, stderr: &str, label: &str, transcript: &str) {
+    let text = std::fs::read_to_string(p.path().join(transcript)).unwrap();
+    let generated: serde_json::Value = text
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .find(|e| e["event"] == "Generate the key pair in the HSM")
+        .expect("the key generation is recorded");
+    let id = generated["details"]["id"].as_str().unwrap();
+    assert!(
+        stderr.contains(&format!("key pair \"{label}\" (CKA_ID {id})")),
+        "the key is named with its CKA_ID {id}:\n{stderr}"
+    );
+    assert!(stderr.contains("What the ceremony changed"), "{stderr}");
+    assert!(stderr.contains("What to do next"), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "pkcs11-tool --delete-object --type privkey --id {id}"
+        )),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("Nothing was changed"), "{stderr}");
+    assert!(!stderr.contains("refused"), "not a refusal:\n{stderr}");
+}
+
+#[test]
+fn stopping_at_the_signature_after_key_generation_exits_1_and_names_the_key() {
+    let p = Practice::new();
+    p.write(
+        "root.toml",
+        &root_toml("halfway", "ec-p256", "ecdsa-sha256", "root"),
+    );
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_rootca"));
+    command
+        .env("SOFTHSM2_CONF", &p.conf)
+        .current_dir(p.path())
+        .args(["run", "root.toml"]);
+    let mut officer = common::Interactive::start(command);
+    officer.wait_for(common::PROMPT, 1);
+    officer.answer("yes");
+    officer.wait_for(common::PROMPT, 2);
+    officer.answer("no");
+    let run = officer.finish();
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr
+            .contains("the officer stopped the ceremony at step 6"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(key_count(&p, "halfway"), 1);
+    says_what_the_key_generation_changed(&p, &run.stderr, "halfway", "out/root.transcript.jsonl");
+    assert!(
+        run.stderr
+            .contains("step 7. Write the certificate and the public key"),
+        "{}",
+        run.stderr
+    );
+    assert!(!p.path().join("out/root.pem").exists());
+    p.rootca(&["transcript", "verify", "out/root.transcript.jsonl"])
+        .ok();
 }

@@ -2,9 +2,12 @@
 //! judge the result; openssl also enforces the name constraints on leaf
 //! certificates the test issues under the subordinate's own key.
 
+// Tests may unwrap: a panic is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
-use common::{Practice, openssl, pkilint, refused, subordinate_toml, with_root};
+use common::{Practice, openssl, openssl_fixed, pkilint, refused, subordinate_toml, with_root};
 
 /// A subordinate ceremony for the CSR file `csr` with these name-constraint
 /// lists, its outputs out/sub.pem, out/sub.chain.pem, out/sub.transcript.jsonl.
@@ -50,6 +53,8 @@ fn verify_chain(p: &Practice, leaf: &str) -> common::Run {
         &[
             "verify",
             "-x509_strict",
+            "-attime",
+            common::VERIFY_AT,
             "-CAfile",
             "ca/root.pem",
             "-untrusted",
@@ -75,7 +80,7 @@ fn leaf(p: &Practice, n: usize, san: &str) -> String {
         &format!("basicConstraints=critical,CA:FALSE\nsubjectAltName={san}\n"),
     );
     let pem = format!("{name}.pem");
-    openssl(
+    openssl_fixed(
         &[
             "x509",
             "-req",
@@ -113,6 +118,8 @@ fn openssl_enforces_the_name_constraints_the_ceremony_file_dictates() {
         &[
             "verify",
             "-x509_strict",
+            "-attime",
+            common::VERIFY_AT,
             "-check_ss_sig",
             "-CAfile",
             "ca/root.pem",
@@ -281,6 +288,8 @@ fn signs_a_csr_of(genpkey: &[&str], signature_check: &str) {
         &[
             "verify",
             "-x509_strict",
+            "-attime",
+            common::VERIFY_AT,
             "-check_ss_sig",
             "-CAfile",
             "ca/root.pem",
@@ -366,6 +375,8 @@ fn signs_csrs_shaped_like_private_cas() {
             &[
                 "verify",
                 "-x509_strict",
+                "-attime",
+                common::VERIFY_AT,
                 "-check_ss_sig",
                 "-CAfile",
                 "ca/root.pem",
@@ -559,7 +570,7 @@ fn a_path_len_is_required_and_must_be_below_the_roots() {
 fn an_issuer_certificate_of_another_key_is_refused_before_signing() {
     let p = with_root_and_csr();
     // A look-alike root made in software, carrying the same subject.
-    openssl(
+    openssl_fixed(
         &[
             "req",
             "-x509",

@@ -24,6 +24,7 @@ use super::extensions::key_identifier;
 use super::verify::verify_certificate;
 
 /// What the ceremony file and the issuer say the certificate must be.
+/// Made by the certificate's profile (`CertificateProfile::expected`).
 #[derive(Debug, Clone)]
 pub struct Expected {
     pub subject: Name,
@@ -38,61 +39,121 @@ pub struct Expected {
     pub crl_urls: Vec<String>,
     pub ca_issuers: Vec<String>,
     pub policies: Vec<ObjectIdentifier>,
-    pub name_constraints: bool,
+    /// The extensions the profile adds, and no others.
+    pub extensions: Vec<ObjectIdentifier>,
 }
 
-/// Every check, by identifier, as docs/certificate-checks.md lists them.
-pub const CHECKS: &[(&str, &str)] = &[
-    ("C1", "version is v3"),
-    ("C2", "serial number is positive, non-zero, 9 to 20 octets"),
-    (
-        "C3",
-        "signature algorithm is the ceremony's, the same inside and outside the TBS",
-    ),
-    (
-        "C4",
-        "issuer and subject are the expected names, subject not empty",
-    ),
-    (
-        "C5",
-        "validity is the ceremony's, notBefore before notAfter, UTCTime through 2049 and GeneralizedTime from 2050",
-    ),
-    (
-        "C6",
-        "public key is the expected key (the HSM's, or the CSR's)",
-    ),
-    (
-        "C7",
-        "no unique identifiers; no extension twice; only extensions the profile adds",
-    ),
-    (
-        "C8",
-        "basicConstraints present, critical, CA true, pathLen as configured",
-    ),
-    (
-        "C9",
-        "keyUsage present, critical, keyCertSign and cRLSign, digitalSignature only if configured",
-    ),
-    (
-        "C10",
-        "subjectKeyIdentifier present, not critical, SHA-1 of the subject public key",
-    ),
-    (
-        "C11",
-        "authorityKeyIdentifier: absent on a root; otherwise not critical, the issuer's key identifier only",
-    ),
-    (
-        "C12",
-        "CRL distribution points, authority information access and policies exactly as configured, not critical",
-    ),
-    (
-        "C13",
-        "name constraints, when configured: present, critical, not empty",
-    ),
-    (
-        "C14",
-        "the signature verifies under the signer's public key",
-    ),
+/// One check: its identifier and description, as docs/certificate-checks.md
+/// lists them (a test compares the two), and the code that runs it.
+pub struct Check {
+    pub id: &'static str,
+    pub description: &'static str,
+    run: fn(&Subject<'_>, &mut Vec<String>),
+}
+
+/// What a check looks at.
+struct Subject<'a> {
+    cert: &'a Certificate,
+    expected: &'a Expected,
+    signer: &'a SubjectPublicKeyInfoOwned,
+}
+
+impl Subject<'_> {
+    fn extensions(&self) -> &[x509_cert::ext::Extension] {
+        self.cert
+            .tbs_certificate()
+            .extensions()
+            .map(|e| e.as_slice())
+            .unwrap_or_default()
+    }
+
+    /// The extension with this OID: its criticality and value.
+    fn extension(&self, oid: ObjectIdentifier) -> Option<(bool, &[u8])> {
+        self.extensions()
+            .iter()
+            .find(|e| e.extn_id == oid)
+            .map(|e| (e.critical, e.extn_value.as_bytes()))
+    }
+}
+
+fn require(findings: &mut Vec<String>, ok: bool, what: impl FnOnce() -> String) {
+    if !ok {
+        findings.push(what());
+    }
+}
+
+/// Every check, in the order they run and are documented.
+pub const CHECKS: &[Check] = &[
+    Check {
+        id: "C1",
+        description: "the version is v3",
+        run: c1_version,
+    },
+    Check {
+        id: "C2",
+        description: "the serial number is positive, not zero, 9 to 20 octets",
+        run: c2_serial,
+    },
+    Check {
+        id: "C3",
+        description: "the signature algorithm is the ceremony's, identical inside the TBS and in the outer certificate, in the exact encoding rootca writes",
+        run: c3_algorithm,
+    },
+    Check {
+        id: "C4",
+        description: "the subject is the expected name and not empty; the issuer is the expected issuer (for a root: the subject)",
+        run: c4_names,
+    },
+    Check {
+        id: "C5",
+        description: "the validity is exactly the ceremony's; notBefore is before notAfter; each time uses UTCTime through 2049 and GeneralizedTime from 2050",
+        run: c5_validity,
+    },
+    Check {
+        id: "C6",
+        description: "the public key is the expected key: for a root the one read from the HSM, for a subordinate the CSR's",
+        run: c6_public_key,
+    },
+    Check {
+        id: "C7",
+        description: "no issuer or subject unique identifiers; no extension appears twice; only the extensions the profile adds, and all of them (a root: basicConstraints, keyUsage, subjectKeyIdentifier, plus CRL distribution points and certificate policies when configured; a subordinate also authorityKeyIdentifier, and authority information access and name constraints when configured); the certificate re-encodes to exactly itself",
+        run: c7_structure,
+    },
+    Check {
+        id: "C8",
+        description: "basicConstraints present, critical, CA true, pathLenConstraint as configured (absent when `path_len` is absent)",
+        run: c8_basic_constraints,
+    },
+    Check {
+        id: "C9",
+        description: "keyUsage present, critical, exactly keyCertSign and cRLSign (plus digitalSignature only when a subordinate's `digital_signature = true`; a root never has it)",
+        run: c9_key_usage,
+    },
+    Check {
+        id: "C10",
+        description: "subjectKeyIdentifier present, not critical, equal to the SHA-1 of the subject public key",
+        run: c10_subject_key_id,
+    },
+    Check {
+        id: "C11",
+        description: "authorityKeyIdentifier: absent on a root; on a subordinate, not critical and holding only the issuer's key identifier",
+        run: c11_authority_key_id,
+    },
+    Check {
+        id: "C12",
+        description: "CRL distribution points, authority information access and certificate policies exactly as configured (same URIs and OIDs, same order) and not critical",
+        run: c12_lists,
+    },
+    Check {
+        id: "C13",
+        description: "name constraints, when configured (subordinates only; a root carries none): present, critical, not empty",
+        run: c13_name_constraints,
+    },
+    Check {
+        id: "C14",
+        description: "the signature verifies under the signer's public key (the lint key on the lint copy, the HSM key on the final certificate)",
+        run: c14_signature,
+    },
 ];
 
 /// What RFC 5280's upper bounds and the PKIX profile allow in a CA's name:
@@ -141,16 +202,6 @@ pub fn subject_problems(name: &Name) -> Vec<String> {
     problems
 }
 
-struct Findings(Vec<String>);
-
-impl Findings {
-    fn require(&mut self, id: &str, ok: bool, what: impl FnOnce() -> String) {
-        if !ok {
-            self.0.push(format!("{id}: {}", what()));
-        }
-    }
-}
-
 fn time_encoding_ok(t: &Time) -> bool {
     let year = t.to_date_time().year();
     match t {
@@ -166,14 +217,34 @@ pub fn check(
     expected: &Expected,
     signer: &SubjectPublicKeyInfoOwned,
 ) -> Result<(), ProfileError> {
-    let tbs = cert.tbs_certificate();
-    let mut f = Findings(Vec::new());
+    let subject = Subject {
+        cert,
+        expected,
+        signer,
+    };
+    let mut all = Vec::new();
+    for c in CHECKS {
+        let mut found = Vec::new();
+        (c.run)(&subject, &mut found);
+        all.extend(found.into_iter().map(|f| format!("{}: {f}", c.id)));
+    }
+    if all.is_empty() {
+        Ok(())
+    } else {
+        Err(ProfileError::Checks(all))
+    }
+}
 
-    f.require("C1", tbs.version() == Version::V3, || "not v3".into());
+fn c1_version(s: &Subject<'_>, f: &mut Vec<String>) {
+    require(f, s.cert.tbs_certificate().version() == Version::V3, || {
+        "not v3".into()
+    });
+}
 
-    let serial = tbs.serial_number().as_bytes();
-    f.require(
-        "C2",
+fn c2_serial(s: &Subject<'_>, f: &mut Vec<String>) {
+    let serial = s.cert.tbs_certificate().serial_number().as_bytes();
+    require(
+        f,
         (9..=20).contains(&serial.len()) && serial[0] & 0x80 == 0 && serial.iter().any(|b| *b != 0),
         || {
             format!(
@@ -182,20 +253,27 @@ pub fn check(
             )
         },
     );
+}
 
-    let alg_ok = expected
+fn c3_algorithm(s: &Subject<'_>, f: &mut Vec<String>) {
+    let tbs = s.cert.tbs_certificate();
+    let ok = s
+        .expected
         .algorithm
         .identifier()
-        .is_ok_and(|id| &id == tbs.signature() && &id == cert.signature_algorithm());
-    f.require("C3", alg_ok, || {
+        .is_ok_and(|id| &id == tbs.signature() && &id == s.cert.signature_algorithm());
+    require(f, ok, || {
         format!(
             "signature algorithm is not {} in both places",
-            expected.algorithm
+            s.expected.algorithm
         )
     });
+}
 
-    f.require(
-        "C4",
+fn c4_names(s: &Subject<'_>, f: &mut Vec<String>) {
+    let (tbs, expected) = (s.cert.tbs_certificate(), s.expected);
+    require(
+        f,
         tbs.subject() == &expected.subject && !tbs.subject().is_empty(),
         || {
             format!(
@@ -206,201 +284,225 @@ pub fn check(
         },
     );
     for problem in subject_problems(tbs.subject()) {
-        f.require("C4", false, || format!("subject: {problem}"));
+        f.push(format!("subject: {problem}"));
     }
-    f.require("C4", tbs.issuer() == &expected.issuer, || {
+    require(f, tbs.issuer() == &expected.issuer, || {
         format!("issuer is {}, expected {}", tbs.issuer(), expected.issuer)
     });
+}
 
-    let v = tbs.validity();
-    f.require(
-        "C5",
-        v.not_before == expected.validity.not_before && v.not_after == expected.validity.not_after,
+fn c5_validity(s: &Subject<'_>, f: &mut Vec<String>) {
+    let v = s.cert.tbs_certificate().validity();
+    let want = &s.expected.validity;
+    require(
+        f,
+        v.not_before == want.not_before && v.not_after == want.not_after,
         || "validity differs from the ceremony's".into(),
     );
-    f.require(
-        "C5",
+    require(
+        f,
         v.not_before.to_unix_duration() < v.not_after.to_unix_duration(),
         || "notBefore is not before notAfter".into(),
     );
-    f.require(
-        "C5",
+    require(
+        f,
         time_encoding_ok(&v.not_before) && time_encoding_ok(&v.not_after),
         || "a validity time has the wrong ASN.1 type for its year".into(),
     );
+}
 
-    f.require(
-        "C6",
-        tbs.subject_public_key_info() == &expected.public_key,
+fn c6_public_key(s: &Subject<'_>, f: &mut Vec<String>) {
+    require(
+        f,
+        s.cert.tbs_certificate().subject_public_key_info() == &s.expected.public_key,
         || "public key is not the expected key".into(),
     );
+}
 
-    f.require(
-        "C7",
+fn c7_structure(s: &Subject<'_>, f: &mut Vec<String>) {
+    let tbs = s.cert.tbs_certificate();
+    require(
+        f,
         tbs.issuer_unique_id().is_none() && tbs.subject_unique_id().is_none(),
         || "unique identifiers present".into(),
     );
-    let exts = tbs.extensions().map(|e| e.as_slice()).unwrap_or_default();
     let mut seen = BTreeSet::new();
-    for e in exts {
-        f.require("C7", seen.insert(e.extn_id), || {
+    for e in s.extensions() {
+        require(f, seen.insert(e.extn_id), || {
             format!("extension {} appears twice", e.extn_id)
         });
     }
-    let mut allowed = vec![
-        rfc5280::ID_CE_BASIC_CONSTRAINTS,
-        rfc5280::ID_CE_KEY_USAGE,
-        rfc5280::ID_CE_SUBJECT_KEY_IDENTIFIER,
-    ];
-    allowed.extend(
-        expected
-            .authority_key_id
-            .is_some()
-            .then_some(rfc5280::ID_CE_AUTHORITY_KEY_IDENTIFIER),
-    );
-    allowed
-        .extend((!expected.crl_urls.is_empty()).then_some(rfc5280::ID_CE_CRL_DISTRIBUTION_POINTS));
-    allowed
-        .extend((!expected.ca_issuers.is_empty()).then_some(rfc5280::ID_PE_AUTHORITY_INFO_ACCESS));
-    allowed.extend((!expected.policies.is_empty()).then_some(rfc5280::ID_CE_CERTIFICATE_POLICIES));
-    allowed.extend(
-        expected
-            .name_constraints
-            .then_some(rfc5280::ID_CE_NAME_CONSTRAINTS),
-    );
-    for e in exts {
-        f.require("C7", allowed.contains(&e.extn_id), || {
+    let allowed = &s.expected.extensions;
+    for e in s.extensions() {
+        require(f, allowed.contains(&e.extn_id), || {
             format!("unexpected extension {}", e.extn_id)
         });
     }
-    for oid in &allowed {
-        f.require("C7", seen.contains(oid), || {
+    for oid in allowed {
+        require(f, seen.contains(oid), || {
             format!("extension {oid} is missing")
         });
     }
-
-    let find = |oid: ObjectIdentifier| exts.iter().find(|e| e.extn_id == oid);
-    let decode = |oid| find(oid).map(|e| (e.critical, e.extn_value.as_bytes()));
-
-    if let Some((critical, value)) = decode(rfc5280::ID_CE_BASIC_CONSTRAINTS) {
-        let bc = BasicConstraints::from_der(value);
-        f.require(
-            "C8",
-            critical
-                && bc
-                    .as_ref()
-                    .is_ok_and(|bc| bc.ca && bc.path_len_constraint == expected.path_len),
-            || {
-                format!(
-                    "basicConstraints must be critical, CA true, pathLen {:?}",
-                    expected.path_len
-                )
-            },
-        );
-    }
-
-    if let Some((critical, value)) = decode(rfc5280::ID_CE_KEY_USAGE) {
-        let mut want = KeyUsages::KeyCertSign | KeyUsages::CRLSign;
-        if expected.digital_signature {
-            want |= KeyUsages::DigitalSignature;
-        }
-        let ok = KeyUsage::from_der(value).is_ok_and(|ku| ku.0 == want);
-        f.require("C9", critical && ok, || {
-            "keyUsage must be critical with exactly keyCertSign, cRLSign (and digitalSignature if configured)".into()
-        });
-    }
-
-    let own_key_id = key_identifier(expected.public_key.owned_to_ref());
-    if let Some((critical, value)) = decode(rfc5280::ID_CE_SUBJECT_KEY_IDENTIFIER) {
-        let ski = SubjectKeyIdentifier::from_der(value);
-        let ok = match (&ski, &own_key_id) {
-            (Ok(ski), Ok(id)) => ski.0.as_bytes() == id.as_slice(),
-            _ => false,
-        };
-        f.require("C10", !critical && ok, || {
-            "subjectKeyIdentifier must be non-critical and the SHA-1 of the public key".into()
-        });
-    }
-
-    if let (Some(want), Some((critical, value))) = (
-        &expected.authority_key_id,
-        decode(rfc5280::ID_CE_AUTHORITY_KEY_IDENTIFIER),
-    ) {
-        let ok = AuthorityKeyIdentifier::from_der(value).is_ok_and(|aki| {
-            aki.key_identifier.as_ref().map(|k| k.as_bytes()) == Some(want.as_slice())
-                && aki.authority_cert_issuer.is_none()
-                && aki.authority_cert_serial_number.is_none()
-        });
-        f.require("C11", !critical && ok, || {
-            format!("authorityKeyIdentifier must be non-critical and equal the issuer's key identifier {}", hex::encode(want))
-        });
-    }
-
-    if let Some((critical, value)) = decode(rfc5280::ID_CE_CRL_DISTRIBUTION_POINTS) {
-        let ok = CrlDistributionPoints::from_der(value)
-            .is_ok_and(|dp| uris_of_points(&dp) == expected.crl_urls);
-        f.require("C12", !critical && ok, || {
-            "CRL distribution points differ from the ceremony's".into()
-        });
-    }
-    if let Some((critical, value)) = decode(rfc5280::ID_PE_AUTHORITY_INFO_ACCESS) {
-        let ok = AuthorityInfoAccessSyntax::from_der(value).is_ok_and(|aia| {
-            let got: Vec<String> = aia
-                .0
-                .iter()
-                .filter(|a| a.access_method == rfc5280::ID_AD_CA_ISSUERS)
-                .filter_map(|a| general_name_uri(&a.access_location))
-                .collect();
-            got == expected.ca_issuers && got.len() == aia.0.len()
-        });
-        f.require("C12", !critical && ok, || {
-            "authority information access differs from the ceremony's".into()
-        });
-    }
-    if let Some((critical, value)) = decode(rfc5280::ID_CE_CERTIFICATE_POLICIES) {
-        let ok = CertificatePolicies::from_der(value).is_ok_and(|p| {
-            p.0.iter()
-                .map(|pi| pi.policy_identifier)
-                .collect::<Vec<_>>()
-                == expected.policies
-        });
-        f.require("C12", !critical && ok, || {
-            "certificate policies differ from the ceremony's".into()
-        });
-    }
-
-    if let Some((critical, value)) = decode(rfc5280::ID_CE_NAME_CONSTRAINTS) {
-        let ok = x509_cert::ext::pkix::NameConstraints::from_der(value).is_ok_and(|nc| {
-            nc.permitted_subtrees
-                .as_ref()
-                .is_some_and(|s| !s.is_empty())
-                || nc.excluded_subtrees.as_ref().is_some_and(|s| !s.is_empty())
-        });
-        f.require("C13", critical && ok, || {
-            "name constraints must be critical and not empty".into()
-        });
-    }
-
-    let sig = verify_certificate(cert, signer);
-    f.require("C14", sig.is_ok(), || {
-        "the signature does not verify under the signer's key".into()
-    });
-
     // A certificate that does not re-encode to itself would be read
     // differently by different verifiers.
-    let reencoded = cert
+    let reencoded = s
+        .cert
         .to_der()
         .ok()
         .and_then(|d| Certificate::from_der(&d).ok());
-    f.require("C7", reencoded.as_ref() == Some(cert), || {
+    require(f, reencoded.as_ref() == Some(s.cert), || {
         "the certificate does not re-encode to itself".into()
     });
+}
 
-    if f.0.is_empty() {
-        Ok(())
-    } else {
-        Err(ProfileError::Checks(f.0))
+fn c8_basic_constraints(s: &Subject<'_>, f: &mut Vec<String>) {
+    let want = s.expected.path_len;
+    let ok = s
+        .extension(rfc5280::ID_CE_BASIC_CONSTRAINTS)
+        .is_some_and(|(critical, value)| {
+            critical
+                && BasicConstraints::from_der(value)
+                    .is_ok_and(|bc| bc.ca && bc.path_len_constraint == want)
+        });
+    require(f, ok, || {
+        format!("basicConstraints must be present, critical, CA true, pathLen {want:?}")
+    });
+}
+
+fn c9_key_usage(s: &Subject<'_>, f: &mut Vec<String>) {
+    let mut want = KeyUsages::KeyCertSign | KeyUsages::CRLSign;
+    if s.expected.digital_signature {
+        want |= KeyUsages::DigitalSignature;
     }
+    let ok = s
+        .extension(rfc5280::ID_CE_KEY_USAGE)
+        .is_some_and(|(critical, value)| {
+            critical && KeyUsage::from_der(value).is_ok_and(|ku| ku.0 == want)
+        });
+    require(f, ok, || {
+        "keyUsage must be present and critical with exactly keyCertSign, cRLSign (and digitalSignature if configured)".into()
+    });
+}
+
+fn c10_subject_key_id(s: &Subject<'_>, f: &mut Vec<String>) {
+    let own = key_identifier(s.expected.public_key.owned_to_ref());
+    let ok = s
+        .extension(rfc5280::ID_CE_SUBJECT_KEY_IDENTIFIER)
+        .is_some_and(|(critical, value)| {
+            !critical
+                && match (SubjectKeyIdentifier::from_der(value), &own) {
+                    (Ok(ski), Ok(id)) => ski.0.as_bytes() == id.as_slice(),
+                    _ => false,
+                }
+        });
+    require(f, ok, || {
+        "subjectKeyIdentifier must be present, non-critical and the SHA-1 of the public key".into()
+    });
+}
+
+fn c11_authority_key_id(s: &Subject<'_>, f: &mut Vec<String>) {
+    let found = s.extension(rfc5280::ID_CE_AUTHORITY_KEY_IDENTIFIER);
+    match &s.expected.authority_key_id {
+        None => require(f, found.is_none(), || {
+            "a self-signed root carries no authorityKeyIdentifier".into()
+        }),
+        Some(want) => {
+            let ok = found.is_some_and(|(critical, value)| {
+                !critical
+                    && AuthorityKeyIdentifier::from_der(value).is_ok_and(|aki| {
+                        aki.key_identifier.as_ref().map(|k| k.as_bytes()) == Some(want.as_slice())
+                            && aki.authority_cert_issuer.is_none()
+                            && aki.authority_cert_serial_number.is_none()
+                    })
+            });
+            require(f, ok, || {
+                format!(
+                    "authorityKeyIdentifier must be present, non-critical and equal the issuer's key identifier {}",
+                    hex::encode(want)
+                )
+            });
+        }
+    }
+}
+
+fn c12_lists(s: &Subject<'_>, f: &mut Vec<String>) {
+    let e = s.expected;
+    let crl = s.extension(rfc5280::ID_CE_CRL_DISTRIBUTION_POINTS);
+    let ok = match crl {
+        None => e.crl_urls.is_empty(),
+        Some((critical, value)) => {
+            !critical
+                && CrlDistributionPoints::from_der(value)
+                    .is_ok_and(|dp| uris_of_points(&dp) == e.crl_urls)
+        }
+    };
+    require(f, ok, || {
+        "CRL distribution points differ from the ceremony's".into()
+    });
+    let aia = s.extension(rfc5280::ID_PE_AUTHORITY_INFO_ACCESS);
+    let ok = match aia {
+        None => e.ca_issuers.is_empty(),
+        Some((critical, value)) => {
+            !critical
+                && AuthorityInfoAccessSyntax::from_der(value).is_ok_and(|aia| {
+                    let got: Vec<String> = aia
+                        .0
+                        .iter()
+                        .filter(|a| a.access_method == rfc5280::ID_AD_CA_ISSUERS)
+                        .filter_map(|a| general_name_uri(&a.access_location))
+                        .collect();
+                    got == e.ca_issuers && got.len() == aia.0.len()
+                })
+        }
+    };
+    require(f, ok, || {
+        "authority information access differs from the ceremony's".into()
+    });
+    let policies = s.extension(rfc5280::ID_CE_CERTIFICATE_POLICIES);
+    let ok = match policies {
+        None => e.policies.is_empty(),
+        Some((critical, value)) => {
+            !critical
+                && CertificatePolicies::from_der(value).is_ok_and(|p| {
+                    p.0.iter()
+                        .map(|pi| pi.policy_identifier)
+                        .collect::<Vec<_>>()
+                        == e.policies
+                })
+        }
+    };
+    require(f, ok, || {
+        "certificate policies differ from the ceremony's".into()
+    });
+}
+
+fn c13_name_constraints(s: &Subject<'_>, f: &mut Vec<String>) {
+    let configured = s
+        .expected
+        .extensions
+        .contains(&rfc5280::ID_CE_NAME_CONSTRAINTS);
+    let found = s.extension(rfc5280::ID_CE_NAME_CONSTRAINTS);
+    let ok = match found {
+        None => !configured,
+        Some((critical, value)) => {
+            critical
+                && x509_cert::ext::pkix::NameConstraints::from_der(value).is_ok_and(|nc| {
+                    nc.permitted_subtrees
+                        .as_ref()
+                        .is_some_and(|s| !s.is_empty())
+                        || nc.excluded_subtrees.as_ref().is_some_and(|s| !s.is_empty())
+                })
+        }
+    };
+    require(f, ok, || {
+        "name constraints must be critical and not empty".into()
+    });
+}
+
+fn c14_signature(s: &Subject<'_>, f: &mut Vec<String>) {
+    require(f, verify_certificate(s.cert, s.signer).is_ok(), || {
+        "the signature does not verify under the signer's key".into()
+    });
 }
 
 fn general_name_uri(name: &x509_cert::ext::pkix::name::GeneralName) -> Option<String> {

@@ -6,6 +6,7 @@
 pub mod algorithm;
 pub mod checks;
 pub mod csr;
+pub mod describe;
 pub mod document;
 pub mod extensions;
 pub mod lint;
@@ -57,39 +58,19 @@ impl From<der::Error> for ProfileError {
     }
 }
 
-/// The certificates rootca issues, as one profile type for the builder.
-#[derive(Debug, Clone)]
-pub enum CaProfile {
-    Root(root::RootProfile),
-    Subordinate(Box<subordinate::SubordinateProfile>),
-}
-
-impl BuilderProfile for CaProfile {
-    fn get_issuer(&self, subject: &x509_cert::name::Name) -> x509_cert::name::Name {
-        match self {
-            Self::Root(p) => p.get_issuer(subject),
-            Self::Subordinate(p) => p.get_issuer(subject),
-        }
-    }
-
-    fn get_subject(&self) -> x509_cert::name::Name {
-        match self {
-            Self::Root(p) => p.get_subject(),
-            Self::Subordinate(p) => p.get_subject(),
-        }
-    }
-
-    fn build_extensions(
+/// A certificate profile: the one statement of what a certificate holds.
+/// The builder takes its extensions from it, the checks their `Expected`,
+/// and the plan its lines, so none of them can say something else.
+pub trait CertificateProfile: BuilderProfile + Clone {
+    fn validity(&self) -> Validity;
+    fn signature(&self) -> algorithm::SignatureAlgorithm;
+    /// What the checks expect of the certificate for `subject_key`.
+    fn expected(
         &self,
-        spk: spki::SubjectPublicKeyInfoRef<'_>,
-        issuer_spk: spki::SubjectPublicKeyInfoRef<'_>,
-        tbs: &x509_cert::certificate::TbsCertificate,
-    ) -> x509_cert::builder::Result<Vec<x509_cert::ext::Extension>> {
-        match self {
-            Self::Root(p) => p.build_extensions(spk, issuer_spk, tbs),
-            Self::Subordinate(p) => p.build_extensions(spk, issuer_spk, tbs),
-        }
-    }
+        subject_key: &SubjectPublicKeyInfoOwned,
+    ) -> Result<checks::Expected, ProfileError>;
+    /// The plan's lines: what the certificate will hold.
+    fn plan_lines(&self) -> Vec<String>;
 }
 
 /// Profiles report their own errors through the builder's error type.

@@ -16,33 +16,60 @@ use super::verify::verify_certificate;
 pub const MAX_CERTIFICATE_BYTES: usize = 32 * 1024;
 pub const MAX_CHAIN_BYTES: usize = 2 * 1024 * 1024;
 
-/// Every rule, as docs/private-ca-import.md lists them.
-pub const RULES: &[(&str, &str)] = &[
-    (
-        "P1",
-        "the certificate's public key is the one in the CA's current CSR",
-    ),
-    (
-        "P2",
-        "the certificate is not self-signed: only a root is imported self-signed",
-    ),
-    (
-        "P3",
-        "the chain is not empty and does not contain the certificate itself",
-    ),
-    (
-        "P4",
-        "the chain is ordered: each certificate is certified by the next one",
-    ),
-    ("P5", "the chain ends with a self-signed root"),
-    (
-        "P6",
-        "the certificate is at most 32 KB and the chain at most 2 MB (PEM)",
-    ),
-    (
-        "P7",
-        "the certificate's basicConstraints is present, critical and CA",
-    ),
+/// One import rule: its identifier and description, as
+/// docs/private-ca-import.md lists them (a test compares the two), and the
+/// code that applies it.
+pub struct Rule {
+    pub id: &'static str,
+    pub description: &'static str,
+    apply: fn(&Import<'_>, &mut Vec<String>),
+}
+
+/// What the rules look at.
+struct Import<'a> {
+    cert: &'a Certificate,
+    chain: &'a [Certificate],
+    csr_key: &'a SubjectPublicKeyInfoOwned,
+    signed: Signed,
+}
+
+/// Every rule, in the order they are applied and documented.
+pub const RULES: &[Rule] = &[
+    Rule {
+        id: "P1",
+        description: "the certificate's public key is the one in the CA's current CSR",
+        apply: p1_csr_key,
+    },
+    Rule {
+        id: "P2",
+        description: "the certificate is not self-signed (only a root is imported self-signed)",
+        apply: p2_not_self_signed,
+    },
+    Rule {
+        id: "P3",
+        description: "the chain is not empty and does not contain the certificate itself",
+        apply: p3_chain_contents,
+    },
+    Rule {
+        id: "P4",
+        description: "the chain is ordered: each certificate is certified by the next one (by name and by signature)",
+        apply: p4_chain_order,
+    },
+    Rule {
+        id: "P5",
+        description: "the chain ends with a self-signed root",
+        apply: p5_chain_root,
+    },
+    Rule {
+        id: "P6",
+        description: "the certificate is at most 32 KB and the chain at most 2 MB, as PEM",
+        apply: p6_sizes,
+    },
+    Rule {
+        id: "P7",
+        description: "the certificate's basicConstraints is present, critical and says CA",
+        apply: p7_basic_constraints,
+    },
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -77,70 +104,103 @@ pub fn preflight(
     csr_key: &SubjectPublicKeyInfoOwned,
     signed: Signed,
 ) -> Result<(), ImportRefused> {
-    let mut v = Vec::new();
-    let tbs = cert.tbs_certificate();
+    let import = Import {
+        cert,
+        chain,
+        csr_key,
+        signed,
+    };
+    let mut all = Vec::new();
+    for rule in RULES {
+        let mut found = Vec::new();
+        (rule.apply)(&import, &mut found);
+        all.extend(found.into_iter().map(|f| format!("{}: {f}", rule.id)));
+    }
+    if all.is_empty() {
+        Ok(())
+    } else {
+        Err(ImportRefused(all))
+    }
+}
 
-    if tbs.subject_public_key_info() != csr_key {
-        v.push("P1: the certificate's public key is not the key of the CA's current CSR; fetch the CSR of this very CA and sign that".into());
+fn p1_csr_key(i: &Import<'_>, v: &mut Vec<String>) {
+    if i.cert.tbs_certificate().subject_public_key_info() != i.csr_key {
+        v.push("the certificate's public key is not the key of the CA's current CSR; fetch the CSR of this very CA and sign that".into());
     }
+}
+
+fn p2_not_self_signed(i: &Import<'_>, v: &mut Vec<String>) {
+    let tbs = i.cert.tbs_certificate();
     if tbs.issuer() == tbs.subject() {
-        v.push("P2: the certificate is self-signed (issuer = subject); a subordinate must be signed by its parent".into());
+        v.push("the certificate is self-signed (issuer = subject); a subordinate must be signed by its parent".into());
     }
-    let der = cert.to_der().unwrap_or_default();
-    if chain.is_empty() {
-        v.push("P3: the chain is empty; a subordinate CA needs its parent's certificate as CertificateChain".into());
+}
+
+fn p3_chain_contents(i: &Import<'_>, v: &mut Vec<String>) {
+    if i.chain.is_empty() {
+        v.push(
+            "the chain is empty; a subordinate CA needs its parent's certificate as CertificateChain"
+                .into(),
+        );
     }
-    if chain
-        .iter()
-        .any(|c| c.to_der().ok().as_deref() == Some(der.as_slice()))
-    {
-        v.push("P3: the chain contains the certificate being imported".into());
+    let der = i.cert.to_der().ok();
+    if i.chain.iter().any(|c| c.to_der().ok() == der) {
+        v.push("the chain contains the certificate being imported".into());
     }
-    let mut child = cert;
-    for (i, parent) in chain.iter().enumerate() {
+}
+
+fn p4_chain_order(i: &Import<'_>, v: &mut Vec<String>) {
+    let mut child = i.cert;
+    for (n, parent) in i.chain.iter().enumerate() {
         let names_link = child.tbs_certificate().issuer() == parent.tbs_certificate().subject();
-        let check_signature = !(i == 0 && signed == Signed::ByLintKey);
+        let check_signature = !(n == 0 && i.signed == Signed::ByLintKey);
         let signature_ok = !check_signature
             || verify_certificate(child, parent.tbs_certificate().subject_public_key_info())
                 .is_ok();
         if !names_link || !signature_ok {
             v.push(format!(
-                "P4: chain certificate {} ({}) did not sign {} ({}); order the chain issuer first, root last",
-                i + 1,
+                "chain certificate {} ({}) did not sign {} ({}); order the chain issuer first, root last",
+                n + 1,
                 parent.tbs_certificate().subject(),
-                if i == 0 { "the certificate".to_string() } else { format!("chain certificate {i}") },
+                if n == 0 { "the certificate".to_string() } else { format!("chain certificate {n}") },
                 child.tbs_certificate().subject()
             ));
         }
         child = parent;
     }
-    if let Some(last) = chain.last() {
+}
+
+fn p5_chain_root(i: &Import<'_>, v: &mut Vec<String>) {
+    if let Some(last) = i.chain.last() {
         if !self_signed(last) {
             v.push(format!(
-                "P5: the chain ends with {}, which is not a self-signed root",
+                "the chain ends with {}, which is not a self-signed root",
                 last.tbs_certificate().subject()
             ));
         }
     }
-    let cert_len = pem_len(cert);
+}
+
+fn p6_sizes(i: &Import<'_>, v: &mut Vec<String>) {
+    let cert_len = pem_len(i.cert);
     if cert_len > MAX_CERTIFICATE_BYTES {
-        v.push(format!("P6: the certificate is {cert_len} bytes of PEM; Private CA takes at most {MAX_CERTIFICATE_BYTES}"));
-    }
-    let chain_len: usize = chain.iter().map(pem_len).sum();
-    if chain_len > MAX_CHAIN_BYTES {
         v.push(format!(
-            "P6: the chain is {chain_len} bytes of PEM; Private CA takes at most {MAX_CHAIN_BYTES}"
+            "the certificate is {cert_len} bytes of PEM; Private CA takes at most {MAX_CERTIFICATE_BYTES}"
         ));
     }
-    match tbs.get_extension::<BasicConstraints>() {
-        Ok(Some((true, bc))) if bc.ca => {}
-        Ok(Some((false, _))) => v.push("P7: basicConstraints is not critical".into()),
-        Ok(Some(_)) => v.push("P7: basicConstraints does not say CA".into()),
-        _ => v.push("P7: basicConstraints is missing".into()),
+    let chain_len: usize = i.chain.iter().map(pem_len).sum();
+    if chain_len > MAX_CHAIN_BYTES {
+        v.push(format!(
+            "the chain is {chain_len} bytes of PEM; Private CA takes at most {MAX_CHAIN_BYTES}"
+        ));
     }
-    if v.is_empty() {
-        Ok(())
-    } else {
-        Err(ImportRefused(v))
+}
+
+fn p7_basic_constraints(i: &Import<'_>, v: &mut Vec<String>) {
+    match i.cert.tbs_certificate().get_extension::<BasicConstraints>() {
+        Ok(Some((true, bc))) if bc.ca => {}
+        Ok(Some((false, _))) => v.push("basicConstraints is not critical".into()),
+        Ok(Some(_)) => v.push("basicConstraints does not say CA".into()),
+        _ => v.push("basicConstraints is missing".into()),
     }
 }

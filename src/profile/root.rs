@@ -1,13 +1,16 @@
 //! The self-signed root certificate.
 
 use const_oid::ObjectIdentifier;
-use spki::SubjectPublicKeyInfoRef;
+use spki::{SubjectPublicKeyInfoOwned, SubjectPublicKeyInfoRef};
 use x509_cert::builder::{self, profile::BuilderProfile};
 use x509_cert::certificate::TbsCertificate;
 use x509_cert::ext::Extension;
 use x509_cert::name::Name;
+use x509_cert::time::Validity;
 
-use super::extensions;
+use super::algorithm::SignatureAlgorithm;
+use super::checks::Expected;
+use super::{CertificateProfile, ProfileError, describe, extensions};
 
 /// basicConstraints (critical, CA), keyUsage (critical, keyCertSign and
 /// cRLSign), subjectKeyIdentifier, and the optional CRL distribution points
@@ -16,9 +19,77 @@ use super::extensions;
 #[derive(Debug, Clone)]
 pub struct RootProfile {
     pub subject: Name,
+    pub validity: Validity,
+    pub signature: SignatureAlgorithm,
     pub path_len: Option<u8>,
     pub crl_urls: Vec<String>,
     pub policies: Vec<ObjectIdentifier>,
+}
+
+impl RootProfile {
+    fn extensions(&self, spk: SubjectPublicKeyInfoRef<'_>) -> Result<Vec<Extension>, ProfileError> {
+        let mut exts = vec![
+            extensions::basic_constraints(self.path_len)?,
+            extensions::ca_key_usage(false)?,
+            extensions::subject_key_identifier(&extensions::key_identifier(spk)?)?,
+        ];
+        if !self.crl_urls.is_empty() {
+            exts.push(extensions::crl_distribution_points(&self.crl_urls)?);
+        }
+        if !self.policies.is_empty() {
+            exts.push(extensions::certificate_policies(&self.policies)?);
+        }
+        Ok(exts)
+    }
+}
+
+impl CertificateProfile for RootProfile {
+    fn validity(&self) -> Validity {
+        self.validity
+    }
+
+    fn signature(&self) -> SignatureAlgorithm {
+        self.signature
+    }
+
+    fn expected(&self, subject_key: &SubjectPublicKeyInfoOwned) -> Result<Expected, ProfileError> {
+        use der::referenced::OwnedToRef;
+        Ok(Expected {
+            subject: self.subject.clone(),
+            issuer: self.subject.clone(),
+            public_key: subject_key.clone(),
+            algorithm: self.signature,
+            validity: self.validity,
+            path_len: self.path_len,
+            digital_signature: false,
+            authority_key_id: None,
+            crl_urls: self.crl_urls.clone(),
+            ca_issuers: vec![],
+            policies: self.policies.clone(),
+            extensions: self
+                .extensions(subject_key.owned_to_ref())?
+                .iter()
+                .map(|e| e.extn_id)
+                .collect(),
+        })
+    }
+
+    fn plan_lines(&self) -> Vec<String> {
+        let mut lines = vec![
+            format!("subject and issuer: {}", self.subject),
+            describe::validity(&self.validity, None),
+            format!("signature: {}", self.signature),
+            describe::basic_constraints(self.path_len),
+            describe::key_usage(false),
+            "subjectKeyIdentifier: SHA-1 of the public key".into(),
+        ];
+        lines.extend(describe::optional_lists(
+            &self.crl_urls,
+            &[],
+            &self.policies,
+        ));
+        lines
+    }
 }
 
 impl BuilderProfile for RootProfile {
@@ -36,21 +107,6 @@ impl BuilderProfile for RootProfile {
         _issuer_spk: SubjectPublicKeyInfoRef<'_>,
         _tbs: &TbsCertificate,
     ) -> builder::Result<Vec<Extension>> {
-        let build = || -> Result<Vec<Extension>, super::ProfileError> {
-            let key_id = extensions::key_identifier(spk)?;
-            let mut exts = vec![
-                extensions::basic_constraints(self.path_len)?,
-                extensions::ca_key_usage(false)?,
-                extensions::subject_key_identifier(&key_id)?,
-            ];
-            if !self.crl_urls.is_empty() {
-                exts.push(extensions::crl_distribution_points(&self.crl_urls)?);
-            }
-            if !self.policies.is_empty() {
-                exts.push(extensions::certificate_policies(&self.policies)?);
-            }
-            Ok(exts)
-        };
-        build().map_err(super::builder_error)
+        self.extensions(spk).map_err(super::builder_error)
     }
 }

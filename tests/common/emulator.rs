@@ -348,7 +348,10 @@ try:
         CertificateAuthorityArn=arn,
         Csr=csr,
         SigningAlgorithm=algorithm,
-        Validity={"Value": 30, "Type": "DAYS"},
+        # Fixed dates inside the fixtures' validity (common::VERIFY_AT lies
+        # between them), whatever day the tests run.
+        ValidityNotBefore={"Value": 1767312000, "Type": "ABSOLUTE"},  # 2026-01-02
+        Validity={"Value": 1769904000, "Type": "ABSOLUTE"},  # 2026-02-01
     )["CertificateArn"]
     pca.get_waiter("certificate_issued").wait(
         CertificateAuthorityArn=arn,

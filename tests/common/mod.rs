@@ -192,6 +192,28 @@ pub fn openssl(args: &[&str], dir: &Path) -> Run {
         .into()
 }
 
+/// The clock at which fixture certificates made with `openssl_fixed` start,
+/// so that their validity is the same whatever day the tests run.
+pub const FIXTURE_CLOCK: &str = "2026-01-01 00:00:00";
+
+/// The time at which the tests ask `openssl verify` to judge a chain
+/// (`-attime`): 2026-01-15T00:00:00Z, inside the validity of every
+/// certificate the tests make or the ceremony files they run give.
+pub const VERIFY_AT: &str = "1768435200";
+
+/// `openssl` with its clock set to FIXTURE_CLOCK (by faketime, which the
+/// test command installs): `-days N` then means N days from 2026-01-01.
+/// OpenSSL 3.0 has no option to give a certificate fixed dates.
+pub fn openssl_fixed(args: &[&str], dir: &Path) -> Run {
+    Command::new("faketime")
+        .current_dir(dir)
+        .args(["-f", &format!("@{FIXTURE_CLOCK}"), "openssl"])
+        .args(args)
+        .output()
+        .expect("faketime and openssl must be installed (scripts/bootstrap)")
+        .into()
+}
+
 /// notBefore and notAfter of the certificate at `cert`, as
 /// `openssl x509 -startdate -enddate` prints them.
 pub fn openssl_dates(cert: &str, dir: &Path) -> (time::OffsetDateTime, time::OffsetDateTime) {
@@ -333,3 +355,100 @@ transcript = "{stem}.transcript.jsonl"
 "#
     )
 }
+
+/// A `rootca` process answered at its confirmation prompts, as an officer
+/// would: the test waits for what it prints, acts, then types.
+pub struct Interactive {
+    child: std::process::Child,
+    stdin: Option<std::process::ChildStdin>,
+    stdout: std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
+    reader: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Interactive {
+    /// Starts `command` (already given its arguments and environment).
+    pub fn start(mut command: Command) -> Self {
+        use std::process::Stdio;
+        let mut child = command
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start rootca");
+        let stdin = child.stdin.take();
+        let mut out = child.stdout.take().expect("stdout");
+        let stdout = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let sink = stdout.clone();
+        let reader = std::thread::spawn(move || {
+            use std::io::Read;
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = out.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                sink.lock()
+                    .expect("stdout buffer")
+                    .extend_from_slice(&buf[..n]);
+            }
+        });
+        Self {
+            child,
+            stdin,
+            stdout,
+            reader: Some(reader),
+        }
+    }
+
+    /// Waits until the output holds `text` `times` times (at most a minute).
+    pub fn wait_for(&self, text: &str, times: usize) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        loop {
+            let seen = String::from_utf8_lossy(&self.stdout.lock().expect("stdout buffer"))
+                .matches(text)
+                .count();
+            if seen >= times {
+                return;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "rootca never printed {text:?} {times} times; it printed:\n{}",
+                String::from_utf8_lossy(&self.stdout.lock().expect("stdout buffer"))
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    }
+
+    /// Types `line` and Enter.
+    pub fn answer(&mut self, line: &str) {
+        use std::io::Write;
+        let stdin = self.stdin.as_mut().expect("stdin still open");
+        stdin
+            .write_all(format!("{line}\n").as_bytes())
+            .expect("type an answer");
+        stdin.flush().expect("flush the answer");
+    }
+
+    /// Closes its input and waits for it to end.
+    pub fn finish(mut self) -> Run {
+        drop(self.stdin.take());
+        let status = self.child.wait().expect("wait for rootca");
+        if let Some(r) = self.reader.take() {
+            let _ = r.join();
+        }
+        let mut stderr = String::new();
+        if let Some(mut e) = self.child.stderr.take() {
+            use std::io::Read;
+            let _ = e.read_to_string(&mut stderr);
+        }
+        let stdout =
+            String::from_utf8_lossy(&self.stdout.lock().expect("stdout buffer")).into_owned();
+        Run {
+            code: status.code().unwrap_or(-1),
+            stdout,
+            stderr,
+        }
+    }
+}
+
+/// The confirmation prompt rootca prints before an officer-confirmed step.
+pub const PROMPT: &str = "Type \"yes\" to go on";

@@ -1,21 +1,36 @@
-//! The `subordinate` ceremony's sections: the issuer, the CSR, the
-//! certificate with its name constraints, the Private CA import and AWS.
+//! `subordinate`: sign the CSR of an AWS Private CA subordinate CA with the
+//! root key, with the extensions and name constraints the ceremony file
+//! dictates, optionally fetching the CSR from and importing the result into
+//! Private CA.
 
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
+use x509_cert::Certificate;
 use x509_cert::time::Validity;
 
-use super::{
-    HsmSection, Problems, distinct, hsm_spec, output, parse_strict, path_len, policies, read_input,
+use super::Entry;
+use crate::aws::AwsSettings;
+use crate::ceremony::file::{
+    HsmSection, Problems, Source, distinct, hsm_spec, output, path_len, policies, read_input,
     resolve, signature, time_text, urls, validity,
 };
-use crate::aws::AwsSettings;
-use crate::ceremony::{Body, CeremonyError, CsrSource, HsmSpec, ImportSpec, SubordinateCeremony};
+use crate::ceremony::steps::certificate::{self, Artifact};
+use crate::ceremony::steps::private_ca::{self, CaExpectations, CheckedCa};
+use crate::ceremony::steps::token;
+use crate::ceremony::{CeremonyError, HsmSpec, Kind, Run, Step, StepError};
+use crate::output::sha256_hex;
 use crate::profile::algorithm::KeyAlgorithm;
 use crate::profile::csr::Csr;
 use crate::profile::document::read_certificate;
 use crate::profile::name_constraints::{NameConstraintLists, NameConstraints};
+use crate::profile::pca_import::{Signed, preflight};
+use crate::profile::subordinate::SubordinateTemplate;
+
+pub const ENTRY: Entry = Entry {
+    name: "subordinate",
+    load,
+};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -103,6 +118,7 @@ struct SubordinateOutputs {
 struct SubordinateFile {
     #[allow(dead_code)]
     ceremony: String,
+    #[allow(dead_code)]
     name: String,
     hsm: HsmSection,
     issuer: IssuerSection,
@@ -113,25 +129,92 @@ struct SubordinateFile {
     outputs: SubordinateOutputs,
 }
 
-pub(super) fn load(
-    path: &Path,
-    text: &str,
-    dir: &Path,
-    p: &mut Problems,
-) -> Result<(String, Option<HsmSpec>, Option<Body>), CeremonyError> {
-    let f: SubordinateFile = parse_strict(path, text)?;
-    let hsm = hsm_spec(&f.hsm, dir, p);
+/// `subordinate`: sign a subordinate CA's CSR with the root key.
+#[derive(Debug, Clone)]
+pub struct SubordinateCeremony {
+    pub hsm: HsmSpec,
+    pub issuer_label: String,
+    pub issuer_path: PathBuf,
+    /// The issuer certificate file as read, hashed into the transcript.
+    pub issuer_file: Vec<u8>,
+    pub issuer: Certificate,
+    pub csr: CsrSource,
+    /// Install the signed certificate in AWS Private CA.
+    pub import: Option<ImportSpec>,
+    pub aws: AwsSettings,
+    /// The certificate, but for the subject the CSR gives.
+    pub template: SubordinateTemplate,
+    pub certificate: PathBuf,
+    pub chain: PathBuf,
+    pub transcript: PathBuf,
+}
+
+/// Where the subordinate's CSR comes from.
+#[derive(Debug, Clone)]
+pub enum CsrSource {
+    /// Read and checked when the ceremony file is validated.
+    File {
+        path: PathBuf,
+        bytes: Vec<u8>,
+        csr: Box<Csr>,
+        /// What the CSR asks for that the certificate will not carry.
+        ignored: Vec<String>,
+    },
+    /// Fetched with GetCertificateAuthorityCsr during the ceremony's
+    /// first step, and checked then, before the HSM is opened.
+    PrivateCa { arn: String },
+}
+
+#[derive(Debug, Clone)]
+pub struct ImportSpec {
+    pub arn: String,
+    /// Replace the certificate of a CA that is already ACTIVE.
+    pub replace: bool,
+}
+
+fn load(src: &Source<'_>, p: &mut Problems<'_>) -> Result<Option<Box<dyn Kind>>, CeremonyError> {
+    let f: SubordinateFile = src.parse()?;
+    let hsm = hsm_spec(&f.hsm, src.dir, p);
     let body = subordinate_body(
         f.issuer,
         f.csr,
         f.certificate,
         (f.import, f.aws.unwrap_or_default()),
         f.outputs,
-        dir,
+        src.dir,
         p,
     );
-    Ok((f.name, hsm, body.map(|b| Body::Subordinate(Box::new(b)))))
+    Ok((|| {
+        let (issuer_label, issuer_path, issuer_file, issuer, csr, import, aws, template, outputs) =
+            body?;
+        Some(Box::new(SubordinateCeremony {
+            hsm: hsm?,
+            issuer_label,
+            issuer_path,
+            issuer_file,
+            issuer,
+            csr,
+            import,
+            aws,
+            template,
+            certificate: outputs.0,
+            chain: outputs.1,
+            transcript: outputs.2,
+        }) as Box<dyn Kind>)
+    })())
 }
+
+type Body = (
+    String,
+    PathBuf,
+    Vec<u8>,
+    Certificate,
+    CsrSource,
+    Option<ImportSpec>,
+    AwsSettings,
+    SubordinateTemplate,
+    (PathBuf, PathBuf, PathBuf),
+);
 
 fn subordinate_body(
     issuer: IssuerSection,
@@ -141,7 +224,7 @@ fn subordinate_body(
     o: SubordinateOutputs,
     dir: &Path,
     p: &mut Problems,
-) -> Option<SubordinateCeremony> {
+) -> Option<Body> {
     if issuer.key_label.trim().is_empty() {
         p.add(
             "issuer.key_label",
@@ -315,16 +398,13 @@ fn subordinate_body(
         p,
     );
     let facts = issuer_facts?;
-    Some(SubordinateCeremony {
-        issuer_label: issuer.key_label,
-        issuer_path,
-        issuer_file: issuer_file?,
-        issuer: issuer_cert?,
-        issuer_key_algorithm: facts.algorithm,
+    let issuer_label = issuer.key_label;
+    let issuer = issuer_cert?;
+    let tbs = issuer.tbs_certificate();
+    let template = SubordinateTemplate {
+        issuer: tbs.subject().clone(),
+        issuer_validity: *tbs.validity(),
         issuer_key_id: facts.key_id,
-        csr: csr?,
-        import,
-        aws,
         validity: Validity::new(not_before?, not_after?),
         signature: signature?,
         path_len: path_len?,
@@ -333,10 +413,18 @@ fn subordinate_body(
         ca_issuers,
         policies,
         name_constraints: name_constraints?,
-        certificate,
-        chain,
-        transcript,
-    })
+    };
+    Some((
+        issuer_label,
+        issuer_path,
+        issuer_file?,
+        issuer,
+        csr?,
+        import,
+        aws,
+        template,
+        (certificate, chain, transcript),
+    ))
 }
 
 struct IssuerFacts {
@@ -427,7 +515,7 @@ fn check_arn(arn: &str, field: &str, p: &mut Problems) {
 
 /// What a CSR asks for besides its subject and key, for the officer to see
 /// being left out.
-pub(in crate::ceremony) fn ignored_by_csr(bytes: &[u8]) -> Vec<String> {
+pub fn ignored_by_csr(bytes: &[u8]) -> Vec<String> {
     let Ok(report) = crate::inspect::inspect(bytes) else {
         return vec![];
     };
@@ -452,4 +540,210 @@ pub(in crate::ceremony) fn ignored_by_csr(bytes: &[u8]) -> Vec<String> {
             .map(|a| format!("attribute {}: {}", a.name, a.values.join("; "))),
     );
     ignored
+}
+
+impl SubordinateCeremony {
+    /// The CA the ceremony talks to, if any: the one whose CSR it fetches
+    /// or the one it imports into (the same one when it does both).
+    fn private_ca_arn(&self) -> Option<&str> {
+        match (&self.csr, &self.import) {
+            (CsrSource::PrivateCa { arn }, _) => Some(arn),
+            (_, Some(i)) => Some(&i.arn),
+            _ => None,
+        }
+    }
+
+    fn expectations<'a>(&'a self, arn: &'a str) -> CaExpectations<'a> {
+        CaExpectations {
+            arn,
+            csr_from_file: match &self.csr {
+                CsrSource::File { csr, .. } => Some(csr),
+                CsrSource::PrivateCa { .. } => None,
+            },
+            issuer: &self.issuer,
+            import_replace: self.import.as_ref().map(|i| i.replace),
+        }
+    }
+
+    fn prepare_lines(&self) -> Vec<String> {
+        let mut lines = match &self.csr {
+            CsrSource::File { csr, .. } => vec![
+                format!("subject (from the CSR): {}", csr.subject),
+                format!("public key (from the CSR): {}", csr.key),
+            ],
+            CsrSource::PrivateCa { .. } => vec![
+                "subject and public key: from the CSR fetched at step 1, nothing else of it".into(),
+            ],
+        };
+        lines.extend(self.template.plan_lines());
+        if let CsrSource::File { ignored, .. } = &self.csr {
+            if ignored.is_empty() {
+                lines.push("the CSR asks for nothing beyond its subject and key".into());
+            } else {
+                lines.push(
+                    "ignored from the CSR (the ceremony file decides the extensions):".into(),
+                );
+                lines.extend(ignored.iter().map(|l| format!("  {l}")));
+            }
+        }
+        if self.import.is_some() {
+            lines.push(
+                "the lint certificate also passes Private CA's import rules (P1 to P7)".into(),
+            );
+        }
+        lines
+    }
+
+    /// What the officer does with the written files should a later step
+    /// fail: install them by hand once the cause is fixed.
+    fn if_written_but_not_installed(&self) -> String {
+        match &self.import {
+            Some(i) => format!(
+                "the certificate {} and chain {} are written but not installed in {}: once the cause is fixed, \
+                 install them with `rootca pca import {} --certificate {} --chain {}`",
+                self.certificate.display(),
+                self.chain.display(),
+                i.arn,
+                i.arn,
+                self.certificate.display(),
+                self.chain.display()
+            ),
+            None => format!(
+                "the certificate {} and chain {} are written and complete",
+                self.certificate.display(),
+                self.chain.display()
+            ),
+        }
+    }
+}
+
+impl Kind for SubordinateCeremony {
+    fn name(&self) -> &'static str {
+        ENTRY.name
+    }
+
+    fn transcript(&self) -> &Path {
+        &self.transcript
+    }
+
+    fn inputs(&self) -> Vec<(PathBuf, String)> {
+        let mut inputs = vec![(self.issuer_path.clone(), sha256_hex(&self.issuer_file))];
+        if let CsrSource::File { path, bytes, .. } = &self.csr {
+            inputs.push((path.clone(), sha256_hex(bytes)));
+        }
+        inputs
+    }
+
+    fn name_constraints(&self) -> Option<Option<&NameConstraints>> {
+        Some(self.template.name_constraints.as_ref())
+    }
+
+    fn steps(&self) -> Vec<Step> {
+        let mut steps = Vec::new();
+        if let Some(arn) = self.private_ca_arn() {
+            steps.push(private_ca::check_step(&self.expectations(arn)));
+        }
+        steps.extend([
+            token::login_step(&self.hsm),
+            token::find_issuer_key_step(&self.issuer_label, &self.issuer_path),
+            token::draw_serial_step(),
+            certificate::prepare_step("subordinate", self.prepare_lines()),
+            certificate::sign_step("subordinate", "root key", "under the issuer certificate's key")
+                .witness("Confirm the subject, validity and name constraints printed at the previous step match the ceremony sheet."),
+            certificate::write_step(
+                "Write the certificate and the chain",
+                &[
+                    ("certificate (PEM)", &self.certificate),
+                    ("chain for Private CA (PEM, the issuer certificate)", &self.chain),
+                ],
+            ),
+            token::logout_step(),
+        ]);
+        if let Some(i) = &self.import {
+            steps.push(private_ca::import_step(&i.arn));
+        }
+        steps
+    }
+
+    /// The ceremony as it happens, top to bottom.
+    fn run(&self, r: &mut Run<'_>) -> Result<(), CeremonyError> {
+        // Everything Private CA could refuse is learnt before the HSM opens.
+        let checked: Option<CheckedCa> = match self.private_ca_arn() {
+            Some(arn) => Some(r.step(private_ca::CHECK_CA, || {
+                private_ca::check(&self.aws, &self.expectations(arn))
+            })?),
+            None => None,
+        };
+        let csr: &Csr = match (&self.csr, &checked) {
+            (CsrSource::File { csr, .. }, _) => csr,
+            (CsrSource::PrivateCa { .. }, Some(ca)) => &ca.csr,
+            (CsrSource::PrivateCa { .. }, None) => {
+                return Err(CeremonyError::OutOfPlan {
+                    ran: token::LOGIN,
+                    planned: "the Private CA check first".into(),
+                });
+            }
+        };
+        let session = r.step(token::LOGIN, || token::login(&self.hsm))?;
+        let key = r.step(token::FIND_ISSUER_KEY, || {
+            token::find_issuer_key(
+                &session,
+                &self.issuer_label,
+                &self.issuer,
+                &self.issuer_path,
+            )
+        })?;
+        let serial = r.step(token::DRAW_SERIAL, || token::draw_serial(&session))?;
+        let profile = self.template.for_subject(csr.subject.clone());
+        let prepared = r.step(certificate::PREPARE, || {
+            let mut done = certificate::prepare(&profile, &serial, &csr.public_key, &key)?;
+            if self.import.is_some() {
+                preflight(
+                    &done.value.lint_certificate,
+                    std::slice::from_ref(&self.issuer),
+                    &csr.public_key,
+                    Signed::ByLintKey,
+                )
+                .map_err(|e| StepError::Refused(e.to_string()))?;
+            }
+            if let Some(nc) = &self.template.name_constraints {
+                let at = done.say.len() - 1;
+                let mut lines = vec!["name constraints:".to_string()];
+                lines.extend(nc.describe().into_iter().map(|l| format!("  {l}")));
+                done.say.splice(at..at, lines);
+            }
+            Ok(done)
+        })?;
+        let cert = r.step(certificate::SIGN, || {
+            certificate::sign(&session, &key, prepared)
+        })?;
+        r.step(certificate::WRITE, || {
+            // The chain is what Private CA takes as CertificateChain: the issuer.
+            let files = vec![
+                Artifact {
+                    path: self.certificate.clone(),
+                    bytes: certificate::certificate_pem(&cert)?,
+                },
+                Artifact {
+                    path: self.chain.clone(),
+                    bytes: certificate::certificate_pem(&self.issuer)?,
+                },
+            ];
+            certificate::write(files, Some(&cert), self.if_written_but_not_installed())
+        })?;
+        r.step(token::LOGOUT, || token::logout(session))?;
+        if let (Some(i), Some(ca)) = (&self.import, &checked) {
+            r.step(private_ca::IMPORT, || {
+                private_ca::import(
+                    ca,
+                    &i.arn,
+                    &cert,
+                    std::slice::from_ref(&self.issuer),
+                    &csr.public_key,
+                    i.replace,
+                )
+            })?;
+        }
+        Ok(())
+    }
 }

@@ -1,11 +1,8 @@
 //! Ceremony files: strict TOML mirrored by plain structs, then validated
 //! completely into a `Ceremony` before anything is opened. Each mistake
 //! becomes one sentence naming the file, the field, its line and what
-//! would be accepted. This file holds what every ceremony type shares and
-//! the `key` type; `root.rs` and `subordinate.rs` hold their own sections.
-
-mod root;
-mod subordinate;
+//! would be accepted. This file holds what every ceremony kind shares;
+//! each kind's module in `kinds/` holds its own sections.
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -16,19 +13,15 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use x509_cert::time::Time;
 
-use super::{Body, Ceremony, CeremonyError, HsmSpec, KeyCeremony, KeySpec};
+use super::kinds::{self, REGISTRY};
+use super::{Ceremony, CeremonyError, HsmSpec, KeySpec};
 use crate::hsm::PinSource;
 use crate::output::{ensure_absent, sha256_hex};
 use crate::profile::algorithm::{KeyAlgorithm, SignatureAlgorithm};
 
-pub(super) use subordinate::ignored_by_csr;
-
-pub const KINDS: &str =
-    "root, key, subordinate (crl, deactivate, reactivate and dr-drill come in later versions)";
-
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct HsmSection {
+pub(super) struct HsmSection {
     module: PathBuf,
     token: String,
     pin: Option<toml::Value>,
@@ -36,31 +29,28 @@ struct HsmSection {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct KeySection {
+pub(super) struct KeySection {
     label: String,
     algorithm: String,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct KeyOutputs {
-    public_key: PathBuf,
-    transcript: PathBuf,
+/// The file being read, for a kind's loader.
+pub(super) struct Source<'a> {
+    pub path: &'a Path,
+    pub text: &'a str,
+    /// The file's folder: relative paths are relative to it.
+    pub dir: &'a Path,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct KeyFile {
-    #[allow(dead_code)]
-    ceremony: String,
-    name: String,
-    hsm: HsmSection,
-    key: KeySection,
-    outputs: KeyOutputs,
+impl Source<'_> {
+    /// Parses the whole file into a kind's file struct.
+    pub fn parse<T: serde::de::DeserializeOwned>(&self) -> Result<T, CeremonyError> {
+        parse_strict(self.path, self.text)
+    }
 }
 
 /// Collects the problems of one file, each located by field and line.
-struct Problems<'a> {
+pub(super) struct Problems<'a> {
     text: &'a str,
     list: Vec<String>,
     /// False when only the plan's content matters (`rootca names`), not
@@ -69,7 +59,7 @@ struct Problems<'a> {
 }
 
 impl Problems<'_> {
-    fn add(&mut self, field: &str, message: impl std::fmt::Display) {
+    pub fn add(&mut self, field: &str, message: impl std::fmt::Display) {
         match line_of(self.text, field) {
             Some(line) => self.list.push(format!("{field} (line {line}): {message}")),
             None => self.list.push(format!("{field}: {message}")),
@@ -104,7 +94,10 @@ fn line_of(text: &str, field: &str) -> Option<usize> {
     None
 }
 
-fn parse_strict<'de, T: Deserialize<'de>>(path: &Path, text: &'de str) -> Result<T, CeremonyError> {
+pub(super) fn parse_strict<'de, T: Deserialize<'de>>(
+    path: &Path,
+    text: &'de str,
+) -> Result<T, CeremonyError> {
     toml::from_str(text).map_err(|e| CeremonyError::Syntax {
         file: path.to_path_buf(),
         message: e.to_string(),
@@ -132,22 +125,31 @@ fn load_with(path: &Path, outputs_must_be_absent: bool) -> Result<Ceremony, Cere
         message: "the file is not UTF-8 text".into(),
     })?;
     let table: toml::Table = parse_strict(path, &text)?;
+    let accepted = kinds::names();
     let kind = match table.get("ceremony") {
         Some(toml::Value::String(k)) => k.clone(),
         Some(_) => {
             return Err(invalid(
                 path,
-                vec![format!("ceremony: must be a string, one of {KINDS}")],
+                vec![format!("ceremony: must be a string, one of {accepted}")],
             ));
         }
         None => {
             return Err(invalid(
                 path,
                 vec![format!(
-                    "ceremony: missing; say which ceremony this is, one of {KINDS}"
+                    "ceremony: missing; say which ceremony this is, one of {accepted}"
                 )],
             ));
         }
+    };
+    let Some(entry) = REGISTRY.iter().find(|k| k.name == kind) else {
+        return Err(invalid(
+            path,
+            vec![format!(
+                "ceremony: \"{kind}\" is not a ceremony this version runs; use one of {accepted}"
+            )],
+        ));
     };
     let dir = path.parent().unwrap_or(Path::new("."));
     let mut p = Problems {
@@ -155,42 +157,16 @@ fn load_with(path: &Path, outputs_must_be_absent: bool) -> Result<Ceremony, Cere
         list: Vec::new(),
         outputs_must_be_absent,
     };
-    let (name, hsm, body) = match kind.as_str() {
-        "root" => root::load(path, &text, dir, &mut p)?,
-        "subordinate" => subordinate::load(path, &text, dir, &mut p)?,
-        "key" => {
-            let f: KeyFile = parse_strict(path, &text)?;
-            let hsm = hsm_spec(&f.hsm, dir, &mut p);
-            let key = key_spec(&f.key, &mut p);
-            let public_key = output(dir, &f.outputs.public_key, "outputs.public_key", &mut p);
-            let transcript = output(dir, &f.outputs.transcript, "outputs.transcript", &mut p);
-            distinct(
-                &[
-                    ("outputs.public_key", &public_key),
-                    ("outputs.transcript", &transcript),
-                ],
-                &mut p,
-            );
-            (
-                f.name,
-                hsm,
-                key.map(|key| {
-                    Body::Key(KeyCeremony {
-                        key,
-                        public_key,
-                        transcript,
-                    })
-                }),
-            )
-        }
-        other => {
-            return Err(invalid(
-                path,
-                vec![format!(
-                    "ceremony: \"{other}\" is not a ceremony this version runs; use one of {KINDS}"
-                )],
-            ));
-        }
+    let source = Source {
+        path,
+        text: &text,
+        dir,
+    };
+    let body = (entry.load)(&source, &mut p)?;
+    // Every kind's file struct has `name`, so strict parsing has passed it.
+    let name = match table.get("name") {
+        Some(toml::Value::String(n)) => n.clone(),
+        _ => String::new(),
     };
     if name.trim().is_empty() {
         p.add(
@@ -198,13 +174,12 @@ fn load_with(path: &Path, outputs_must_be_absent: bool) -> Result<Ceremony, Cere
             "must not be empty: it names the ceremony in the transcript",
         );
     }
-    match (hsm, body, p.list.is_empty()) {
-        (Some(hsm), Some(body), true) => Ok(Ceremony {
+    match (body, p.list.is_empty()) {
+        (Some(kind), true) => Ok(Ceremony {
             file: path.to_path_buf(),
             file_sha256: sha256_hex(&bytes),
             name,
-            hsm,
-            body,
+            kind,
         }),
         _ => Err(invalid(path, p.list)),
     }
@@ -217,7 +192,7 @@ fn invalid(file: &Path, problems: Vec<String>) -> CeremonyError {
     }
 }
 
-fn resolve(dir: &Path, p: &Path) -> PathBuf {
+pub(super) fn resolve(dir: &Path, p: &Path) -> PathBuf {
     if p.is_absolute() {
         p.to_path_buf()
     } else {
@@ -225,7 +200,7 @@ fn resolve(dir: &Path, p: &Path) -> PathBuf {
     }
 }
 
-fn output(dir: &Path, p: &Path, field: &str, problems: &mut Problems) -> PathBuf {
+pub(super) fn output(dir: &Path, p: &Path, field: &str, problems: &mut Problems) -> PathBuf {
     let full = resolve(dir, p);
     if p.as_os_str().is_empty() {
         problems.add(field, "must name a file");
@@ -243,7 +218,7 @@ fn output(dir: &Path, p: &Path, field: &str, problems: &mut Problems) -> PathBuf
     full
 }
 
-fn hsm_spec(s: &HsmSection, dir: &Path, p: &mut Problems) -> Option<HsmSpec> {
+pub(super) fn hsm_spec(s: &HsmSection, dir: &Path, p: &mut Problems) -> Option<HsmSpec> {
     if s.token.trim().is_empty() {
         p.add(
             "hsm.token",
@@ -272,7 +247,7 @@ fn hsm_spec(s: &HsmSection, dir: &Path, p: &mut Problems) -> Option<HsmSpec> {
     })
 }
 
-fn key_spec(s: &KeySection, p: &mut Problems) -> Option<KeySpec> {
+pub(super) fn key_spec(s: &KeySection, p: &mut Problems) -> Option<KeySpec> {
     if s.label.trim().is_empty() || s.label.chars().count() > 64 {
         p.add(
             "key.label",
@@ -298,7 +273,7 @@ fn key_spec(s: &KeySection, p: &mut Problems) -> Option<KeySpec> {
 
 /// A time as the file gives it: an RFC 3339 string, or a TOML date-time
 /// written without quotes.
-fn time_text(value: &toml::Value) -> String {
+pub(super) fn time_text(value: &toml::Value) -> String {
     match value {
         toml::Value::String(s) => s.clone(),
         other => other.to_string(),
@@ -306,7 +281,11 @@ fn time_text(value: &toml::Value) -> String {
 }
 
 /// certificate.not_before and not_after, each valid and in order.
-fn validity(nb_text: &str, na_text: &str, p: &mut Problems) -> (Option<Time>, Option<Time>) {
+pub(super) fn validity(
+    nb_text: &str,
+    na_text: &str,
+    p: &mut Problems,
+) -> (Option<Time>, Option<Time>) {
     let not_before = parse_time(nb_text, "certificate.not_before", p);
     let not_after = parse_time(na_text, "certificate.not_after", p);
     if let (Some(nb), Some(na)) = (&not_before, &not_after) {
@@ -320,7 +299,7 @@ fn validity(nb_text: &str, na_text: &str, p: &mut Problems) -> (Option<Time>, Op
     (not_before, not_after)
 }
 
-fn parse_time(value: &str, field: &str, p: &mut Problems) -> Option<Time> {
+pub(super) fn parse_time(value: &str, field: &str, p: &mut Problems) -> Option<Time> {
     let parsed = OffsetDateTime::parse(value, &Rfc3339)
         .ok()
         .filter(|t| t.offset().is_utc());
@@ -351,7 +330,7 @@ fn parse_time(value: &str, field: &str, p: &mut Problems) -> Option<Time> {
     time
 }
 
-fn read_input(path: &Path, field: &str, p: &mut Problems) -> Option<Vec<u8>> {
+pub(super) fn read_input(path: &Path, field: &str, p: &mut Problems) -> Option<Vec<u8>> {
     match std::fs::read(path) {
         Ok(bytes) => Some(bytes),
         Err(e) => {
@@ -362,7 +341,7 @@ fn read_input(path: &Path, field: &str, p: &mut Problems) -> Option<Vec<u8>> {
 }
 
 /// certificate.signature: a known algorithm, of the signing key's family.
-fn signature(
+pub(super) fn signature(
     name: &str,
     key: Option<(KeyAlgorithm, &str)>,
     p: &mut Problems,
@@ -399,7 +378,7 @@ fn matching_signatures(alg: KeyAlgorithm) -> String {
         .join(", ")
 }
 
-fn path_len(v: Option<i64>, field: &str, p: &mut Problems) -> Option<Option<u8>> {
+pub(super) fn path_len(v: Option<i64>, field: &str, p: &mut Problems) -> Option<Option<u8>> {
     match v {
         None => Some(None),
         Some(n) => match u8::try_from(n) {
@@ -423,7 +402,7 @@ fn repeated<T: PartialEq>(list: &[T]) -> Option<&T> {
         .map(|(_, x)| x)
 }
 
-fn urls(list: &[String], field: &str, p: &mut Problems) -> Vec<String> {
+pub(super) fn urls(list: &[String], field: &str, p: &mut Problems) -> Vec<String> {
     if let Some(u) = repeated(list) {
         p.add(field, format!("\"{u}\" is listed twice"));
     }
@@ -442,7 +421,7 @@ fn urls(list: &[String], field: &str, p: &mut Problems) -> Vec<String> {
     list.to_vec()
 }
 
-fn policies(list: &[String], field: &str, p: &mut Problems) -> Vec<ObjectIdentifier> {
+pub(super) fn policies(list: &[String], field: &str, p: &mut Problems) -> Vec<ObjectIdentifier> {
     if let Some(oid) = repeated(list) {
         p.add(field, format!("\"{oid}\" is listed twice"));
     }
@@ -460,7 +439,7 @@ fn policies(list: &[String], field: &str, p: &mut Problems) -> Vec<ObjectIdentif
         .collect()
 }
 
-fn distinct(outputs: &[(&str, &PathBuf)], p: &mut Problems) {
+pub(super) fn distinct(outputs: &[(&str, &PathBuf)], p: &mut Problems) {
     for (i, (field, path)) in outputs.iter().enumerate() {
         if outputs[..i].iter().any(|(_, other)| other == path) {
             p.add(

@@ -1,0 +1,201 @@
+//! One error path for every ceremony. A step's error carries its typed
+//! source; each source says whether it rejects the input; the runner adds
+//! the step, its title and what had changed before it, and only from all
+//! of that decides refusal (exit 2, nothing changed) or failure (exit 1).
+
+use std::path::PathBuf;
+
+use crate::aws::AwsError;
+use crate::hsm::HsmError;
+use crate::output::OutputError;
+use crate::profile::ProfileError;
+
+/// Whether an error says "no" to the input (the file, the CSR, the state
+/// of the world it names) rather than reporting that something broke.
+pub trait RejectsInput {
+    fn rejects_input(&self) -> bool;
+}
+
+impl RejectsInput for HsmError {
+    fn rejects_input(&self) -> bool {
+        matches!(self, HsmError::LabelExists { .. })
+    }
+}
+
+impl RejectsInput for ProfileError {
+    fn rejects_input(&self) -> bool {
+        false
+    }
+}
+
+impl RejectsInput for OutputError {
+    fn rejects_input(&self) -> bool {
+        matches!(self, OutputError::Exists(_))
+    }
+}
+
+impl RejectsInput for AwsError {
+    fn rejects_input(&self) -> bool {
+        matches!(
+            self,
+            AwsError::NotFound { .. } | AwsError::InvalidArn { .. } | AwsError::WrongState { .. }
+        )
+    }
+}
+
+/// What a step can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum StepError {
+    #[error(transparent)]
+    Hsm(#[from] HsmError),
+    #[error(transparent)]
+    Profile(#[from] ProfileError),
+    #[error(transparent)]
+    Output(#[from] OutputError),
+    #[error(transparent)]
+    Aws(#[from] AwsError),
+    #[error(
+        "the key labelled \"{label}\" is not the key of the issuer certificate {certificate}: \
+         public key SHA-256 {hsm} in the HSM, {issuer} in the certificate"
+    )]
+    IssuerKeyMismatch {
+        label: String,
+        certificate: String,
+        hsm: String,
+        issuer: String,
+    },
+    /// The input or the outside world says no.
+    #[error("{0}")]
+    Refused(String),
+    /// The outside world did not end up as the call said it would.
+    #[error("{0}")]
+    NotConfirmed(String),
+    #[error("the officer stopped the ceremony at step {0}")]
+    Stopped(u32),
+}
+
+impl RejectsInput for StepError {
+    fn rejects_input(&self) -> bool {
+        match self {
+            Self::Hsm(e) => e.rejects_input(),
+            Self::Profile(e) => e.rejects_input(),
+            Self::Output(e) => e.rejects_input(),
+            Self::Aws(e) => e.rejects_input(),
+            Self::IssuerKeyMismatch { .. } | Self::Refused(_) => true,
+            Self::NotConfirmed(_) | Self::Stopped(_) => false,
+        }
+    }
+}
+
+/// A lasting effect of a step: what now exists that did not before, and
+/// what the officer should know to do about it if the ceremony fails.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    pub what: String,
+    /// What the officer does with it if the ceremony does not complete.
+    pub if_failed: String,
+}
+
+/// A ceremony that stopped at a step.
+#[derive(Debug)]
+pub struct StepFailure {
+    pub step: u32,
+    pub title: String,
+    pub source: StepError,
+    /// Every lasting effect of the steps before this one, in order.
+    pub changes: Vec<Change>,
+    /// The planned steps that did not run, as "N. title".
+    pub not_done: Vec<String>,
+    /// Where the transcript of the failed ceremony is kept, if it is.
+    pub transcript: Option<PathBuf>,
+    /// The failing step is one that can have a lasting effect (a key, a
+    /// file, a call to AWS), so it may have had one before it failed.
+    pub step_may_have_changed: bool,
+    /// Decided by the runner: nothing had changed and the error rejects
+    /// the input.
+    pub refused: bool,
+}
+
+impl std::fmt::Display for StepFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.source {
+            StepError::Stopped(_) => write!(f, "{}", self.source)?,
+            source => {
+                let verb = if self.refused { "refused" } else { "failed" };
+                write!(f, "step {} ({}) {verb}: {source}", self.step, self.title)?;
+            }
+        }
+        if self.step_may_have_changed {
+            write!(
+                f,
+                "\nStep {} can change the HSM or the outside world and may have done so before it failed: check before running again.",
+                self.step
+            )?;
+        }
+        if self.changes.is_empty() && !self.step_may_have_changed {
+            return write!(
+                f,
+                "\nNothing was changed: no key generated, no file written, nothing sent that changes anything."
+            );
+        }
+        if !self.changes.is_empty() {
+            write!(f, "\nWhat the ceremony changed before it stopped:")?;
+            for c in &self.changes {
+                write!(f, "\n  - {}", c.what)?;
+            }
+        }
+        if !self.not_done.is_empty() {
+            write!(f, "\nNot done:")?;
+            for s in &self.not_done {
+                write!(f, "\n  - step {s}")?;
+            }
+        }
+        write!(f, "\nWhat to do next:")?;
+        if let Some(t) = &self.transcript {
+            write!(
+                f,
+                "\n  - The transcript of the failed ceremony is kept at {}: it records every change above; keep it with the ceremony records",
+                t.display()
+            )?;
+        }
+        for c in &self.changes {
+            write!(f, "\n  - {}", c.if_failed)?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CeremonyError {
+    #[error("cannot read the ceremony file {file}: {source}")]
+    Read {
+        file: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{file}: {message}")]
+    Syntax { file: PathBuf, message: String },
+    #[error("{file} is refused:\n  - {}", .problems.join("\n  - "))]
+    Invalid {
+        file: PathBuf,
+        problems: Vec<String>,
+    },
+    #[error("{0}")]
+    Step(Box<StepFailure>),
+    /// The kind ran its steps in another order than its plan: a bug.
+    #[error("internal error: the ceremony ran step \"{ran}\" where its plan has {planned}")]
+    OutOfPlan { ran: &'static str, planned: String },
+    #[error("the transcript could not be written: {0}")]
+    Transcript(#[source] OutputError),
+}
+
+impl CeremonyError {
+    /// True when the input was refused and nothing was changed.
+    pub fn is_refusal(&self) -> bool {
+        match self {
+            Self::Read { .. } | Self::Syntax { .. } | Self::Invalid { .. } => true,
+            Self::Step(f) => f.refused,
+            Self::OutOfPlan { .. } | Self::Transcript(_) => false,
+        }
+    }
+}

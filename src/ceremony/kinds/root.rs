@@ -1,0 +1,187 @@
+//! `root`: generate the root key in the HSM and self-sign the root
+//! certificate.
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use serde::Deserialize;
+use x509_cert::name::Name;
+use x509_cert::time::Validity;
+
+use super::Entry;
+use crate::ceremony::file::{
+    HsmSection, KeySection, Problems, Source, distinct, hsm_spec, key_spec, output, path_len,
+    policies, signature, time_text, urls, validity,
+};
+use crate::ceremony::steps::certificate::{self, Artifact};
+use crate::ceremony::steps::token;
+use crate::ceremony::{CeremonyError, HsmSpec, KeySpec, Kind, Run, Step};
+use crate::profile::CertificateProfile;
+use crate::profile::checks::subject_problems;
+use crate::profile::root::RootProfile;
+
+pub const ENTRY: Entry = Entry { name: "root", load };
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RootCertificateSection {
+    subject: String,
+    not_before: toml::Value,
+    not_after: toml::Value,
+    signature: String,
+    path_len: Option<i64>,
+    #[serde(default)]
+    crl_urls: Vec<String>,
+    #[serde(default)]
+    policies: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RootOutputs {
+    certificate: PathBuf,
+    public_key: PathBuf,
+    transcript: PathBuf,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RootFile {
+    #[allow(dead_code)]
+    ceremony: String,
+    #[allow(dead_code)]
+    name: String,
+    hsm: HsmSection,
+    key: KeySection,
+    certificate: RootCertificateSection,
+    outputs: RootOutputs,
+}
+
+#[derive(Debug, Clone)]
+pub struct RootCeremony {
+    pub hsm: HsmSpec,
+    pub key: KeySpec,
+    pub profile: RootProfile,
+    pub certificate: PathBuf,
+    pub public_key: PathBuf,
+    pub transcript: PathBuf,
+}
+
+fn load(src: &Source<'_>, p: &mut Problems<'_>) -> Result<Option<Box<dyn Kind>>, CeremonyError> {
+    let f: RootFile = src.parse()?;
+    let hsm = hsm_spec(&f.hsm, src.dir, p);
+    let key = key_spec(&f.key, p);
+    let c = f.certificate;
+    let subject = Name::from_str(&c.subject).ok().filter(|n| !n.is_empty());
+    if subject.is_none() {
+        p.add("certificate.subject", format!("\"{}\" is not an RFC 4514 name such as \"CN=Example Root CA G1,O=Example Corp,C=US\"", c.subject));
+    }
+    for problem in subject.as_ref().map(subject_problems).unwrap_or_default() {
+        p.add("certificate.subject", problem);
+    }
+    let (nb_text, na_text) = (time_text(&c.not_before), time_text(&c.not_after));
+    let (not_before, not_after) = validity(&nb_text, &na_text, p);
+    let signature = signature(
+        &c.signature,
+        key.as_ref().map(|k| (k.algorithm, "a key.algorithm =")),
+        p,
+    );
+    let path_len = path_len(c.path_len, "certificate.path_len", p);
+    let crl_urls = urls(&c.crl_urls, "certificate.crl_urls", p);
+    let policies = policies(&c.policies, "certificate.policies", p);
+    let o = f.outputs;
+    let certificate = output(src.dir, &o.certificate, "outputs.certificate", p);
+    let public_key = output(src.dir, &o.public_key, "outputs.public_key", p);
+    let transcript = output(src.dir, &o.transcript, "outputs.transcript", p);
+    distinct(
+        &[
+            ("outputs.certificate", &certificate),
+            ("outputs.public_key", &public_key),
+            ("outputs.transcript", &transcript),
+        ],
+        p,
+    );
+    Ok((|| {
+        Some(Box::new(RootCeremony {
+            hsm: hsm?,
+            key: key?,
+            profile: RootProfile {
+                subject: subject?,
+                validity: Validity::new(not_before?, not_after?),
+                signature: signature?,
+                path_len: path_len?,
+                crl_urls,
+                policies,
+            },
+            certificate,
+            public_key,
+            transcript,
+        }) as Box<dyn Kind>)
+    })())
+}
+
+impl Kind for RootCeremony {
+    fn name(&self) -> &'static str {
+        ENTRY.name
+    }
+
+    fn transcript(&self) -> &Path {
+        &self.transcript
+    }
+
+    fn steps(&self) -> Vec<Step> {
+        vec![
+            token::login_step(&self.hsm),
+            token::generate_key_step(&self.key),
+            token::read_public_key_step(),
+            token::draw_serial_step(),
+            certificate::prepare_step("root", self.profile.plan_lines()),
+            certificate::sign_step("root", "HSM key", "with the public key read from the HSM")
+                .witness("Confirm the subject and validity printed at the previous step match the ceremony sheet."),
+            certificate::write_step(
+                "Write the certificate and the public key",
+                &[
+                    ("certificate (PEM)", &self.certificate),
+                    ("public key (PEM)", &self.public_key),
+                ],
+            ),
+            token::logout_step(),
+        ]
+    }
+
+    /// The ceremony as it happens, top to bottom.
+    fn run(&self, r: &mut Run<'_>) -> Result<(), CeremonyError> {
+        let session = r.step(token::LOGIN, || token::login(&self.hsm))?;
+        let key = r.step(token::GENERATE_KEY, || {
+            token::generate_key(&session, &self.key)
+        })?;
+        let key = r.step(token::READ_PUBLIC_KEY, || {
+            token::read_public_key(&session, key)
+        })?;
+        let serial = r.step(token::DRAW_SERIAL, || token::draw_serial(&session))?;
+        let prepared = r.step(certificate::PREPARE, || {
+            certificate::prepare(&self.profile, &serial, &key.public_key, &key)
+        })?;
+        let cert = r.step(certificate::SIGN, || {
+            certificate::sign(&session, &key, prepared)
+        })?;
+        r.step(certificate::WRITE, || {
+            let files = vec![
+                Artifact {
+                    path: self.certificate.clone(),
+                    bytes: certificate::certificate_pem(&cert)?,
+                },
+                Artifact {
+                    path: self.public_key.clone(),
+                    bytes: certificate::public_key_pem(&key.public_key)?,
+                },
+            ];
+            certificate::write(
+                files,
+                Some(&cert),
+                "the root certificate and public key are written; the ceremony only failed to close the session".into(),
+            )
+        })?;
+        r.step(token::LOGOUT, || token::logout(session))
+    }
+}

@@ -1,0 +1,213 @@
+//! Steps on the HSM token: log in, generate or find the key, read its
+//! public key, draw a serial, log out.
+
+use der::Encode;
+use spki::SubjectPublicKeyInfoOwned;
+use x509_cert::Certificate;
+use x509_cert::serial_number::SerialNumber;
+
+use super::Done;
+use crate::ceremony::error::{Change, StepError};
+use crate::ceremony::plan::Step;
+use crate::ceremony::{HsmSpec, KeySpec};
+use crate::hsm::{Hsm, HsmError, KeyPair, Token};
+use crate::output::{fingerprint_groups, sha256_hex};
+use crate::profile::ProfileError;
+
+pub const LOGIN: &str = "login";
+pub const GENERATE_KEY: &str = "generate-key";
+pub const READ_PUBLIC_KEY: &str = "read-public-key";
+pub const FIND_ISSUER_KEY: &str = "find-issuer-key";
+pub const DRAW_SERIAL: &str = "draw-serial";
+pub const LOGOUT: &str = "logout";
+
+/// An open, logged-in HSM session: made by `login`, ended by `logout`.
+pub struct Session {
+    hsm: Hsm,
+    pub token: Token,
+}
+
+/// A key on the token with its public half as the HSM reports it.
+pub struct KeyInUse {
+    pub key: KeyPair,
+    pub public_key: SubjectPublicKeyInfoOwned,
+}
+
+fn spki_sha256(spki: &SubjectPublicKeyInfoOwned) -> Result<(String, String), StepError> {
+    let der = spki.to_der().map_err(ProfileError::from)?;
+    Ok((sha256_hex(&der), fingerprint_groups(&der)))
+}
+
+pub fn login_step(hsm: &HsmSpec) -> Step {
+    Step::new(LOGIN, "Open the HSM and log in")
+        .details(vec![
+            format!("PKCS#11 module: {}", hsm.module.display()),
+            format!("token label: \"{}\"", hsm.token),
+            format!("PIN: {}", hsm.pin.describe()),
+        ])
+        .witness("Only the officer holding the PIN sees it; it is never shown or recorded.")
+}
+
+pub fn login(spec: &HsmSpec) -> Result<Done<Session>, StepError> {
+    let hsm = Hsm::open(&spec.module)?;
+    let token = hsm.login(&spec.token, &spec.pin)?;
+    Ok(Done::new(Session { hsm, token })
+        .say(vec![format!("logged in to token \"{}\"", spec.token)])
+        .details(serde_json::json!({ "module": spec.module, "token": spec.token })))
+}
+
+pub fn generate_key_step(key: &KeySpec) -> Step {
+    Step::new(GENERATE_KEY, "Generate the key pair in the HSM")
+        .details(vec![
+            format!(
+                "label: \"{}\"; refused if any object on the token already has it",
+                key.label
+            ),
+            format!("algorithm: {}", key.algorithm),
+            "private key: token object, private, sensitive, never extractable, sign only".into(),
+            "the attributes are read back and the ceremony stops if any differs".into(),
+        ])
+        .witness(
+            "Confirm the label and algorithm match the ceremony sheet before the officer confirms.",
+        )
+        .confirmed()
+        .lasting()
+}
+
+pub fn generate_key(session: &Session, spec: &KeySpec) -> Result<Done<KeyPair>, StepError> {
+    let (key, attributes) = session.token.generate(&spec.label, spec.algorithm)?;
+    let id = hex::encode(&key.id);
+    let change = Change {
+        what: format!(
+            "generated {} key pair \"{}\" (CKA_ID {id}) on token \"{}\"",
+            key.algorithm,
+            key.label,
+            session.token.label()
+        ),
+        if_failed: format!(
+            "the key pair \"{}\" (CKA_ID {id}) stays on the token and its label is taken: run the ceremony again \
+             under another label, or have the key removed under the ceremony's dual control \
+             (pkcs11-tool --delete-object --type privkey --id {id}, and --type pubkey)",
+            key.label
+        ),
+    };
+    Ok(Done::new(key.clone())
+        .say(vec![format!(
+            "generated {} key \"{}\" (id {id}); attributes read back: sensitive, never extractable, sign only",
+            key.algorithm, key.label
+        )])
+        .details(serde_json::json!({
+            "label": key.label,
+            "id": id,
+            "algorithm": key.algorithm.name(),
+            "attributes": attributes,
+        }))
+        .changed(change))
+}
+
+pub fn read_public_key_step() -> Step {
+    Step::new(READ_PUBLIC_KEY, "Read the public key")
+        .details(vec![
+            "the SHA-256 fingerprint of the public key (SubjectPublicKeyInfo) is printed".into(),
+        ])
+        .witness("Read the public key fingerprint aloud and write it on the ceremony sheet.")
+}
+
+pub fn read_public_key(session: &Session, key: KeyPair) -> Result<Done<KeyInUse>, StepError> {
+    let public_key = session.token.public_key(&key)?;
+    let (hex, groups) = spki_sha256(&public_key)?;
+    Ok(Done::new(KeyInUse { key, public_key })
+        .say(vec![format!("public key SHA-256: {groups}")])
+        .details(serde_json::json!({ "public_key_sha256": hex })))
+}
+
+pub fn find_issuer_key_step(label: &str, certificate: &std::path::Path) -> Step {
+    Step::new(
+        FIND_ISSUER_KEY,
+        "Find the root key and match it to the issuer certificate",
+    )
+    .details(vec![
+        format!("label: \"{label}\"; exactly one key pair must have it"),
+        format!(
+            "its public key must be the one in {}",
+            certificate.display()
+        ),
+        "its attributes must still be sensitive, never extractable, sign only".into(),
+    ])
+    .witness(
+        "Compare the public key fingerprint printed with the one on the root ceremony's sheet.",
+    )
+}
+
+/// Finds the key by label and proves it is the issuer certificate's key.
+pub fn find_issuer_key(
+    session: &Session,
+    label: &str,
+    issuer: &Certificate,
+    issuer_path: &std::path::Path,
+) -> Result<Done<KeyInUse>, StepError> {
+    let token = &session.token;
+    let key = token.find_key(label)?;
+    let attributes = token.check_attributes(&key)?;
+    let public_key = token.public_key(&key)?;
+    let (hex, groups) = spki_sha256(&public_key)?;
+    let issuer_spki = issuer.tbs_certificate().subject_public_key_info();
+    if &public_key != issuer_spki {
+        return Err(StepError::IssuerKeyMismatch {
+            label: label.into(),
+            certificate: issuer_path.display().to_string(),
+            hsm: hex,
+            issuer: spki_sha256(issuer_spki)?.0,
+        });
+    }
+    let say = vec![
+        format!(
+            "found {} key \"{}\"; it is the issuer certificate's key",
+            key.algorithm, key.label
+        ),
+        format!("public key SHA-256: {groups}"),
+    ];
+    let details = serde_json::json!({
+        "label": key.label,
+        "id": hex::encode(&key.id),
+        "algorithm": key.algorithm.name(),
+        "attributes": attributes,
+        "public_key_sha256": hex,
+    });
+    Ok(Done::new(KeyInUse { key, public_key })
+        .say(say)
+        .details(details))
+}
+
+pub fn draw_serial_step() -> Step {
+    Step::new(DRAW_SERIAL, "Draw the serial number").details(vec![
+        "16 octets from the HSM's random number generator, 126 of them random bits".into(),
+    ])
+}
+
+pub fn draw_serial(session: &Session) -> Result<Done<SerialNumber>, StepError> {
+    let mut bytes = session.token.random(16)?;
+    let complete = bytes.len() == 16;
+    let Some(first) = bytes.first_mut().filter(|_| complete) else {
+        return Err(StepError::Hsm(HsmError::BadResponse {
+            what: "random bytes",
+            reason: "C_GenerateRandom did not return the 16 octets asked for".into(),
+        }));
+    };
+    // Positive, and a fixed length so it never loses a leading octet.
+    *first = (*first & 0x7f) | 0x40;
+    let serial = SerialNumber::new(&bytes).map_err(ProfileError::from)?;
+    Ok(Done::new(serial)
+        .say(vec![format!("serial number 0x{}", hex::encode(&bytes))])
+        .details(serde_json::json!({ "serial": hex::encode(&bytes) })))
+}
+
+pub fn logout_step() -> Step {
+    Step::new(LOGOUT, "Log out and close the session")
+}
+
+pub fn logout(session: Session) -> Result<Done<()>, StepError> {
+    session.token.close()?;
+    session.hsm.close()?;
+    Ok(Done::new(()).say(vec!["logged out".into()]))
+}
