@@ -15,7 +15,7 @@ use rootca::output::transcript::{self, TranscriptError};
 use rootca::output::{Staged, ensure_absent, sha256_hex};
 use rootca::profile::csr::Csr;
 use rootca::profile::document::read_certificate;
-use rootca::profile::name_constraints::{Decision, TestName};
+use rootca::profile::name_constraints::TestedName;
 use x509_cert::Certificate;
 
 #[derive(Parser)]
@@ -54,7 +54,8 @@ enum Command {
     Names {
         file: PathBuf,
         /// A name to try: DNS name, IP address, email, URI or DN; a
-        /// `dns:`, `ip:`, `email:`, `uri:` or `dn:` prefix forces the kind.
+        /// `dns:`, `ip:`, `email:`, `uri:` or `dn:` prefix forces the kind,
+        /// and `cn:` tries a subject CN as OpenSSL checks it.
         #[arg(long = "test", value_name = "NAME", required = true)]
         names: Vec<String>,
         #[arg(long)]
@@ -214,32 +215,26 @@ fn dispatch(command: Command) -> Result<(), Failure> {
                     ceremony.kind.name()
                 )));
             };
-            let mut results = Vec::new();
-            for name in &names {
-                let parsed = TestName::parse(name).map_err(|e| Failure::Refused(e.to_string()))?;
-                let decision = match constraints {
-                    Some(nc) => nc.test(&parsed),
-                    None => Decision {
-                        permitted: true,
-                        reason: "the certificate has no name constraints".into(),
-                    },
-                };
-                results.push((name, parsed, decision));
-            }
+            let results = names
+                .iter()
+                .map(|name| TestedName::judge(name, constraints))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| Failure::Refused(e.to_string()))?;
             if json {
-                let list: Vec<_> = results
-                    .iter()
-                    .map(|(n, p, d)| serde_json::json!({ "name": n, "kind": p.to_string(), "permitted": d.permitted, "reason": d.reason }))
-                    .collect();
-                print_json(&serde_json::json!(list));
+                let value = serde_json::to_value(&results)
+                    .map_err(|e| Failure::Failed(format!("cannot write the results: {e}")))?;
+                print_json(&value);
             } else {
-                for (name, _, d) in &results {
-                    let verdict = if d.permitted {
+                for r in &results {
+                    let verdict = if r.decision.permitted {
                         "permitted"
                     } else {
                         "REFUSED  "
                     };
-                    println!("{verdict}  {name}  ({})", d.reason);
+                    println!("{verdict}  {}  ({})", r.name, r.decision.reason);
+                    for warning in &r.decision.warnings {
+                        println!("           warning: {warning}");
+                    }
                 }
             }
             Ok(())

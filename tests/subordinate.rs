@@ -215,6 +215,124 @@ fn openssl_enforces_the_name_constraints_the_ceremony_file_dictates() {
     );
 }
 
+/// An exclusion one label below a permitted name: the wildcard gap.
+const WILDCARD_GAP_CONSTRAINTS: &str = r#"permitted_dns = ["dev.example.com"]
+excluded_dns = ["www.dev.example.com"]"#;
+
+#[test]
+fn names_prints_a_warning_under_a_wildcard_that_openssl_lets_past_an_exclusion() {
+    let p = with_root_and_csr();
+    p.write("sub.toml", &sub_toml("sub.csr", WILDCARD_GAP_CONSTRAINTS));
+    let names = p.rootca(&[
+        "names",
+        "sub.toml",
+        "--test",
+        "*.dev.example.com",
+        "--test",
+        "cn:127.0.0.1",
+    ]);
+    names.ok();
+    assert!(
+        names.stdout.contains(
+            "permitted  *.dev.example.com  (permitted by permitted_dns \"dev.example.com\")\n           \
+             warning: *.dev.example.com also covers www.dev.example.com"
+        ),
+        "{}",
+        names.stdout
+    );
+    assert!(
+        names
+            .stdout
+            .contains("REFUSED    cn:127.0.0.1  (not inside any permitted_dns subtree"),
+        "{}",
+        names.stdout
+    );
+}
+
+#[test]
+fn check_warns_of_an_exclusion_a_wildcard_certificate_would_cover() {
+    let p = with_root_and_csr();
+    p.write("sub.toml", &sub_toml("sub.csr", WILDCARD_GAP_CONSTRAINTS));
+    let check = p.rootca(&["check", "sub.toml"]);
+    check.ok();
+    assert!(
+        check.stdout.contains(
+            "warning: excluded_dns entry 1 (\"www.dev.example.com\") does not stop a wildcard"
+        ),
+        "{}",
+        check.stdout
+    );
+    // Without an exclusion below the permitted name there is no warning.
+    p.write(
+        "plain.toml",
+        &sub_toml(
+            "sub.csr",
+            "permitted_dns = [\"dev.example.com\"]\nexcluded_ip = [\"0.0.0.0/0\", \"::/0\"]",
+        )
+        .replace("out/sub", "out/plain"),
+    );
+    let plain = p.rootca(&["check", "plain.toml"]);
+    plain.ok();
+    assert!(!plain.stdout.contains("warning:"), "{}", plain.stdout);
+}
+
+#[test]
+fn names_json_carries_the_verdict_and_its_warnings() {
+    let p = with_root_and_csr();
+    p.write("sub.toml", &sub_toml("sub.csr", WILDCARD_GAP_CONSTRAINTS));
+    let names = p.rootca(&[
+        "names",
+        "sub.toml",
+        "--json",
+        "--test",
+        "*.dev.example.com",
+        "--test",
+        "www.dev.example.com",
+    ]);
+    names.ok();
+    let json: serde_json::Value = serde_json::from_str(&names.stdout).unwrap();
+    assert_eq!(
+        json,
+        serde_json::json!([
+            {
+                "name": "*.dev.example.com",
+                "kind": "DNS name *.dev.example.com",
+                "permitted": true,
+                "reason": "permitted by permitted_dns \"dev.example.com\"",
+                "warnings": [
+                    "*.dev.example.com also covers www.dev.example.com, which excluded_dns \
+                     \"www.dev.example.com\" excludes: OpenSSL compares the wildcard as written \
+                     and accepts the certificate; rustls-webpki, Go (CVE-2025-61727) and \
+                     BoringSSL refuse such a certificate"
+                ]
+            },
+            {
+                "name": "www.dev.example.com",
+                "kind": "DNS name www.dev.example.com",
+                "permitted": false,
+                "reason": "excluded by excluded_dns \"www.dev.example.com\"",
+                "warnings": []
+            }
+        ])
+    );
+}
+
+#[test]
+fn names_refuses_to_judge_an_email_address_that_is_no_mailbox() {
+    let p = with_root_and_csr();
+    p.write("sub.toml", &sub_toml("sub.csr", RFC_CONSTRAINTS));
+    let names = p.rootca(&["names", "sub.toml", "--test", "invalid@address@example.com"]);
+    assert_eq!(names.code, 2, "{}{}", names.stdout, names.stderr);
+    assert!(
+        names.stderr.contains(
+            "\"invalid@address@example.com\" is not an email address (an RFC 5321 mailbox, \
+             local-part@domain): it has more than one '@'"
+        ),
+        "{}",
+        names.stderr
+    );
+}
+
 #[test]
 fn pkilint_finds_nothing_in_root_to_subordinate() {
     let p = with_root();

@@ -73,6 +73,7 @@ impl SubordinateTemplate {
             Some(nc) => {
                 lines.push("name constraints (critical):".into());
                 lines.extend(nc.describe().into_iter().map(|l| format!("  {l}")));
+                lines.extend(nc.warnings().into_iter().map(|w| format!("  warning: {w}")));
                 let lists = nc.to_lists();
                 if lists
                     .permitted_dns
