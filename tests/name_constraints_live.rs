@@ -7,6 +7,9 @@
 //! Every date is fixed and verification happens at a fixed time, so the suite passes whatever
 //! the clock says.
 
+// Tests may unwrap: a panic is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use std::path::Path;
