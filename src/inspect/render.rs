@@ -1,0 +1,257 @@
+//! The report as text for an officer (one field per line, values in one column) and as
+//! JSON for scripts.
+
+use serde_json::{Value, json};
+
+use super::extensions::UNKNOWN_EXTENSION;
+use super::{
+    CertificateDetails, CrlDetails, Details, DocumentKind, Encoding, ExtensionInfo, Report,
+    RequestDetails, TimeInfo,
+};
+
+/// Width of the label column in the text rendering.
+const LABEL_WIDTH: usize = 22;
+
+impl DocumentKind {
+    fn title(self) -> &'static str {
+        match self {
+            DocumentKind::Certificate => "Certificate",
+            DocumentKind::CertificateRequest => "Certificate signing request, PKCS#10",
+            DocumentKind::Crl => "Certificate revocation list",
+        }
+    }
+
+    fn json_name(self) -> &'static str {
+        match self {
+            DocumentKind::Certificate => "certificate",
+            DocumentKind::CertificateRequest => "csr",
+            DocumentKind::Crl => "crl",
+        }
+    }
+}
+
+impl Report {
+    /// The report as an officer reads it: one field per line, labels aligned.
+    pub fn render_text(&self) -> String {
+        let mut out = String::new();
+        let source = match &self.encoding {
+            Encoding::Pem { label } => format!("PEM, label {label}"),
+            Encoding::Der => "DER".to_string(),
+        };
+        out.push_str(&format!("{} ({source})\n", self.kind.title()));
+        match &self.details {
+            Details::Certificate(c) => certificate(&mut out, c),
+            Details::Request(r) => request(&mut out, r),
+            Details::Crl(c) => crl(&mut out, c),
+        }
+        field(&mut out, 2, "SHA-256 fingerprint", &self.sha256);
+        field(&mut out, 2, "Read aloud", &self.sha256_groups());
+        for note in &self.notes {
+            field(&mut out, 2, "Note", note);
+        }
+        out
+    }
+
+    /// The same facts as JSON, for scripts and transcripts.
+    pub fn to_json(&self) -> Value {
+        let mut obj = json!({
+            "kind": self.kind.json_name(),
+            "encoding": match &self.encoding {
+                Encoding::Pem { .. } => "PEM",
+                Encoding::Der => "DER",
+            },
+            "sha256_fingerprint": self.sha256,
+            "sha256_fingerprint_groups": self.sha256_groups(),
+            "notes": self.notes,
+        });
+        let details = match &self.details {
+            Details::Certificate(c) => json!({
+                "subject": c.subject,
+                "issuer": c.issuer,
+                "serial": c.serial,
+                "not_before": time_json(&c.not_before),
+                "not_after": time_json(&c.not_after),
+                "signature_algorithm": c.signature_algorithm,
+                "public_key": c.public_key,
+                "public_key_sha256": c.public_key_sha256,
+                "self_signed": c.self_signed,
+                "extensions": extensions_json(&c.extensions),
+            }),
+            Details::Request(r) => json!({
+                "subject": r.subject,
+                "public_key": r.public_key,
+                "public_key_sha256": r.public_key_sha256,
+                "signature_algorithm": r.signature_algorithm,
+                "requested_extensions": extensions_json(&r.requested_extensions),
+                "attributes": r.other_attributes.iter().map(|a| json!({
+                    "oid": a.oid,
+                    "name": a.name,
+                    "values": a.values,
+                })).collect::<Vec<_>>(),
+            }),
+            Details::Crl(c) => json!({
+                "issuer": c.issuer,
+                "this_update": time_json(&c.this_update),
+                "next_update": c.next_update.as_ref().map(time_json),
+                "signature_algorithm": c.signature_algorithm,
+                "crl_number": c.crl_number,
+                "authority_key_identifier": c.authority_key_identifier,
+                "extensions": extensions_json(&c.extensions),
+                "revoked": c.revoked.iter().map(|r| json!({
+                    "serial": r.serial,
+                    "date": time_json(&r.date),
+                    "reason": r.reason,
+                    "other_extensions": extensions_json(&r.other_extensions),
+                })).collect::<Vec<_>>(),
+            }),
+        };
+        if let (Some(target), Value::Object(fields)) = (obj.as_object_mut(), details) {
+            target.extend(fields);
+        }
+        if let (Some(target), Encoding::Pem { label }) = (obj.as_object_mut(), &self.encoding) {
+            target.insert("pem_label".to_string(), Value::String(label.clone()));
+        }
+        obj
+    }
+}
+
+fn certificate(out: &mut String, c: &CertificateDetails) {
+    field(out, 2, "Subject", &c.subject);
+    field(out, 2, "Issuer", &c.issuer);
+    field(out, 2, "Serial", &c.serial);
+    field(out, 2, "Not before", &time_text(&c.not_before));
+    field(out, 2, "Not after", &time_text(&c.not_after));
+    field(out, 2, "Signature algorithm", &c.signature_algorithm);
+    field(out, 2, "Public key", &c.public_key);
+    field(out, 2, "Public key SHA-256", &c.public_key_sha256);
+    let self_signed = if c.self_signed {
+        "yes (issuer = subject; signature not verified here)"
+    } else {
+        "no"
+    };
+    field(out, 2, "Self-signed", self_signed);
+    extension_block(out, "Extensions", &c.extensions);
+}
+
+fn request(out: &mut String, r: &RequestDetails) {
+    field(out, 2, "Subject", &r.subject);
+    field(out, 2, "Public key", &r.public_key);
+    field(out, 2, "Public key SHA-256", &r.public_key_sha256);
+    field(out, 2, "Signature algorithm", &r.signature_algorithm);
+    field(out, 2, "Signature", "not verified here");
+    extension_block(out, "Requested extensions", &r.requested_extensions);
+    if r.other_attributes.is_empty() {
+        field(out, 2, "Other attributes", "none");
+        return;
+    }
+    out.push_str(&format!(
+        "  Other attributes ({}):\n",
+        r.other_attributes.len()
+    ));
+    for attr in &r.other_attributes {
+        out.push_str(&format!(
+            "    {} ({}): {}\n",
+            attr.name,
+            attr.oid,
+            attr.values.join(", ")
+        ));
+    }
+}
+
+fn crl(out: &mut String, c: &CrlDetails) {
+    field(out, 2, "Issuer", &c.issuer);
+    field(out, 2, "This update", &time_text(&c.this_update));
+    let next = c
+        .next_update
+        .as_ref()
+        .map_or_else(|| "absent".to_string(), time_text);
+    field(out, 2, "Next update", &next);
+    field(out, 2, "Signature algorithm", &c.signature_algorithm);
+    field(
+        out,
+        2,
+        "CRL number",
+        c.crl_number.as_deref().unwrap_or("absent"),
+    );
+    field(
+        out,
+        2,
+        "Authority key ID",
+        c.authority_key_identifier.as_deref().unwrap_or("absent"),
+    );
+    extension_block(out, "Extensions", &c.extensions);
+    if c.revoked.is_empty() {
+        field(out, 2, "Revoked", "none");
+        return;
+    }
+    out.push_str(&format!("  Revoked ({}):\n", c.revoked.len()));
+    for r in &c.revoked {
+        let reason = r.reason.as_deref().unwrap_or("no reason given");
+        out.push_str(&format!(
+            "    {}  revoked {}  reason: {reason}\n",
+            r.serial, r.date.rfc3339
+        ));
+        for ext in &r.other_extensions {
+            out.push_str(&format!("        {}: {}\n", ext.name, ext.lines.join("; ")));
+        }
+    }
+}
+
+/// Renders the label column and its value(s); further values align under the first.
+fn field(out: &mut String, indent: usize, label: &str, value: &str) {
+    let label = format!("{label}:");
+    out.push_str(&format!(
+        "{:indent$}{label:<width$}{value}\n",
+        "",
+        width = LABEL_WIDTH
+    ));
+}
+
+fn time_text(t: &TimeInfo) -> String {
+    format!("{} ({})", t.rfc3339, t.asn1_type)
+}
+
+fn extension_block(out: &mut String, title: &str, extensions: &[ExtensionInfo]) {
+    if extensions.is_empty() {
+        field(out, 2, title, "none");
+        return;
+    }
+    out.push_str(&format!("  {title} ({}):\n", extensions.len()));
+    for ext in extensions {
+        let critical = if ext.critical { " [critical]" } else { "" };
+        let name = if ext.name == UNKNOWN_EXTENSION {
+            format!("{UNKNOWN_EXTENSION} {}", ext.oid)
+        } else {
+            ext.name.clone()
+        };
+        match ext.lines.as_slice() {
+            [one] => out.push_str(&format!("    {name}{critical}: {one}\n")),
+            lines => {
+                out.push_str(&format!("    {name}{critical}:\n"));
+                for line in lines {
+                    out.push_str(&format!("        {line}\n"));
+                }
+            }
+        }
+    }
+}
+
+fn extensions_json(extensions: &[ExtensionInfo]) -> Value {
+    Value::Array(
+        extensions
+            .iter()
+            .map(|e| {
+                json!({
+                    "oid": e.oid,
+                    "name": e.name,
+                    "critical": e.critical,
+                    "value": e.lines,
+                })
+            })
+            .collect(),
+    )
+}
+
+fn time_json(t: &TimeInfo) -> Value {
+    json!({ "time": t.rfc3339, "asn1_type": t.asn1_type })
+}
