@@ -25,6 +25,7 @@ use x509_cert::crl::CertificateList;
 use x509_cert::request::CertReq;
 
 use crate::output::{hex_groups, sha256_hex};
+use crate::profile::document::first_pem_block;
 
 pub use certificate::CertificateDetails;
 pub use crl::{CrlDetails, RevokedInfo};
@@ -119,34 +120,13 @@ pub fn inspect(bytes: &[u8]) -> Result<Report, InspectError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(InspectError::Empty);
     }
-    match find_pem_block(bytes) {
-        Some(block) => inspect_pem(bytes, block),
-        None if find(bytes, b"-----BEGIN ").is_some() => Err(InspectError::NotRecognised {
+    match first_pem_block(bytes) {
+        Ok(Some(block)) => inspect_pem(bytes, block),
+        Ok(None) => inspect_der(bytes),
+        Err(_) => Err(InspectError::NotRecognised {
             detail: "it has a -----BEGIN line but no matching -----END line".to_string(),
         }),
-        None => inspect_der(bytes),
     }
-}
-
-/// The first `-----BEGIN X-----` ... `-----END X-----` block, if the file has one. Text before
-/// it (as `openssl x509 -text` writes) and anything after it are left out, because the strict
-/// RFC 7468 decoder refuses them.
-fn find_pem_block(bytes: &[u8]) -> Option<&[u8]> {
-    const BEGIN: &[u8] = b"-----BEGIN ";
-    let start = find(bytes, BEGIN)?;
-    let after_begin = bytes.get(start + BEGIN.len()..)?;
-    let label_len = find(after_begin, b"-----")?;
-    let label = after_begin.get(..label_len)?;
-    let mut end_marker = b"-----END ".to_vec();
-    end_marker.extend_from_slice(label);
-    end_marker.extend_from_slice(b"-----");
-    let rest = bytes.get(start..)?;
-    let end = find(rest, &end_marker)? + end_marker.len();
-    rest.get(..end)
-}
-
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
 }
 
 fn inspect_pem(file: &[u8], block: &[u8]) -> Result<Report, InspectError> {
