@@ -1,11 +1,43 @@
-//! Signature algorithms and public keys named.
+//! Signature algorithms and public keys named. What rootca itself signs with and holds is
+//! named by `profile::algorithm`, so inspect and the ceremonies agree; anything else an
+//! officer may be handed (SHA-1, Ed25519, other PSS parameters, other curves, RSA keys the
+//! `rsa` crate refuses) is named here.
 
 use der::asn1::{Any, ObjectIdentifier, Uint};
 use der::{Decode, Encode, Sequence};
 use x509_cert::spki::{AlgorithmIdentifierOwned, SubjectPublicKeyInfoOwned};
 
-use super::values::{oid_name, oid_text, uint_text};
+use super::values::{oid_name, oid_text, uint_text, unsigned_text};
 use crate::output::sha256_hex;
+use crate::profile::algorithm::{PublicKeyKind, SignatureAlgorithm};
+
+/// Signature algorithms in the ceremony file's spelling (`ecdsa-sha384`, `rsa-pss-sha256`).
+pub(super) fn signature_algorithm_name(alg: &AlgorithmIdentifierOwned) -> String {
+    match SignatureAlgorithm::from_identifier(alg) {
+        // The PSS parameters are spelled out: they are what an officer compares.
+        Ok(pss @ SignatureAlgorithm::RsaPss(hash)) => format!(
+            "{} (hash {h}, MGF1 with {h}, salt {} bytes)",
+            pss.name(),
+            hash.output_len(),
+            h = hash.name()
+        ),
+        Ok(known) => known.name(),
+        Err(_) => other_signature_algorithm_name(alg),
+    }
+}
+
+/// Algorithms rootca does not sign with.
+fn other_signature_algorithm_name(alg: &AlgorithmIdentifierOwned) -> String {
+    let name = match alg.oid.to_string().as_str() {
+        "1.2.840.113549.1.1.14" => "rsa-sha224",
+        "1.2.840.113549.1.1.5" => "rsa-sha1 (weak)",
+        "1.3.101.112" => "ed25519",
+        "1.3.101.113" => "ed448",
+        "1.2.840.113549.1.1.10" => return pss_name(alg.parameters.as_ref()),
+        _ => return format!("{} ({})", oid_text(&alg.oid), alg.oid),
+    };
+    name.to_string()
+}
 
 fn hash_name(oid: &ObjectIdentifier) -> String {
     match oid_name(oid) {
@@ -15,6 +47,9 @@ fn hash_name(oid: &ObjectIdentifier) -> String {
 }
 
 /// RSASSA-PSS-params (RFC 4055); absent fields take their DEFAULT (SHA-1, MGF1-SHA-1, 20).
+/// Not the `rsa` crate's type: that one refuses what it cannot use (a salt over 255 bytes,
+/// another trailer field, mask-generation parameters that are no algorithm), and an officer
+/// is shown those.
 #[derive(Clone, Debug, PartialEq, Eq, Sequence)]
 struct PssParams {
     #[asn1(context_specific = "0", tag_mode = "EXPLICIT", optional = "true")]
@@ -25,25 +60,6 @@ struct PssParams {
     salt_len: Option<u32>,
     #[asn1(context_specific = "3", tag_mode = "EXPLICIT", optional = "true")]
     trailer: Option<u32>,
-}
-
-/// Signature algorithms in the ceremony file's spelling (`ecdsa-sha384`, `rsa-pss-sha256`).
-pub(super) fn signature_algorithm_name(alg: &AlgorithmIdentifierOwned) -> String {
-    let name = match alg.oid.to_string().as_str() {
-        "1.2.840.10045.4.3.2" => "ecdsa-sha256",
-        "1.2.840.10045.4.3.3" => "ecdsa-sha384",
-        "1.2.840.10045.4.3.4" => "ecdsa-sha512",
-        "1.2.840.113549.1.1.11" => "rsa-sha256",
-        "1.2.840.113549.1.1.12" => "rsa-sha384",
-        "1.2.840.113549.1.1.13" => "rsa-sha512",
-        "1.2.840.113549.1.1.14" => "rsa-sha224",
-        "1.2.840.113549.1.1.5" => "rsa-sha1 (weak)",
-        "1.3.101.112" => "ed25519",
-        "1.3.101.113" => "ed448",
-        "1.2.840.113549.1.1.10" => return pss_name(alg.parameters.as_ref()),
-        _ => return format!("{} ({})", oid_text(&alg.oid), alg.oid),
-    };
-    name.to_string()
 }
 
 fn pss_name(params: Option<&Any>) -> String {
@@ -60,7 +76,7 @@ fn pss_name(params: Option<&Any>) -> String {
         .map_or_else(|| "sha1".to_string(), |h| hash_name(&h.oid));
     let mgf = match &params.mask_gen {
         None => "MGF1 with sha1".to_string(),
-        Some(m) if m.oid.to_string() == "1.2.840.113549.1.1.8" => {
+        Some(m) if m.oid == const_oid::db::rfc5912::ID_MGF_1 => {
             let inner = m
                 .parameters
                 .as_ref()
@@ -74,14 +90,20 @@ fn pss_name(params: Option<&Any>) -> String {
     format!("rsa-pss-{hash} (hash {hash}, {mgf}, salt {salt} bytes)")
 }
 
-/// RSAPublicKey (RFC 8017).
-#[derive(Clone, Debug, PartialEq, Eq, Sequence)]
-struct RsaPublicKey {
-    modulus: Uint,
-    public_exponent: Uint,
+pub(super) fn public_key_description(spki: &SubjectPublicKeyInfoOwned) -> String {
+    match PublicKeyKind::of(spki) {
+        Ok(PublicKeyKind::Rsa { bits, exponent }) => {
+            format!("RSA {bits} bits, e={}", unsigned_text(&exponent))
+        }
+        Ok(named @ (PublicKeyKind::EcP256 | PublicKeyKind::EcP384 | PublicKeyKind::EcP521)) => {
+            named.to_string()
+        }
+        _ => other_public_key_description(spki),
+    }
 }
 
-pub(super) fn public_key_description(spki: &SubjectPublicKeyInfoOwned) -> String {
+/// Keys rootca has no name for, and RSA keys the `rsa` crate refuses (over 4096 bits).
+fn other_public_key_description(spki: &SubjectPublicKeyInfoOwned) -> String {
     let key_bits = spki.subject_public_key.raw_bytes();
     match spki.algorithm.oid.to_string().as_str() {
         "1.2.840.113549.1.1.1" => rsa_description("RSA", key_bits),
@@ -92,12 +114,9 @@ pub(super) fn public_key_description(spki: &SubjectPublicKeyInfoOwned) -> String
                 .parameters
                 .as_ref()
                 .and_then(|p| p.decode_as::<ObjectIdentifier>().ok());
-            match curve.map(|c| (c.to_string(), c)) {
-                Some((s, _)) if s == "1.2.840.10045.3.1.7" => "EC P-256".to_string(),
-                Some((s, _)) if s == "1.3.132.0.34" => "EC P-384".to_string(),
-                Some((s, _)) if s == "1.3.132.0.35" => "EC P-521".to_string(),
-                Some((s, _)) if s == "1.3.132.0.10" => "EC secp256k1".to_string(),
-                Some((_, c)) => format!("EC, curve {}", oid_text(&c)),
+            match curve {
+                Some(c) if c.to_string() == "1.3.132.0.10" => "EC secp256k1".to_string(),
+                Some(c) => format!("EC, curve {}", oid_text(&c)),
                 None => "EC, explicit or missing curve parameters".to_string(),
             }
         }
@@ -108,7 +127,7 @@ pub(super) fn public_key_description(spki: &SubjectPublicKeyInfoOwned) -> String
 }
 
 fn rsa_description(family: &str, key: &[u8]) -> String {
-    let Ok(key) = RsaPublicKey::from_der(key) else {
+    let Ok(key) = rsa::pkcs1::RsaPublicKey::<Uint>::from_der(key) else {
         return format!("{family}, undecodable key");
     };
     let modulus = key.modulus.as_bytes();
@@ -125,6 +144,7 @@ fn rsa_description(family: &str, key: &[u8]) -> String {
     )
 }
 
+/// SHA-256 of the SubjectPublicKeyInfo DER, to compare keys across documents.
 pub(super) fn spki_sha256(spki: &SubjectPublicKeyInfoOwned) -> String {
     spki.to_der()
         .map(|d| sha256_hex(&d))
@@ -142,6 +162,7 @@ mod tests {
             Err(e) => panic!("{s}: {e}"),
         }
     }
+
     #[test]
     fn signature_algorithms_use_the_ceremony_file_spelling() {
         assert_eq!(
@@ -159,8 +180,29 @@ mod tests {
     }
 
     #[test]
+    fn algorithms_rootca_does_not_sign_with_are_named_too() {
+        assert_eq!(
+            signature_algorithm_name(&alg("1.2.840.113549.1.1.5", None)),
+            "rsa-sha1 (weak)"
+        );
+        assert_eq!(
+            signature_algorithm_name(&alg("1.3.101.112", None)),
+            "ed25519"
+        );
+    }
+
+    #[test]
     fn unknown_signature_algorithm_shows_its_oid() {
         assert!(signature_algorithm_name(&alg("1.2.3.4", None)).contains("1.2.3.4"));
+    }
+
+    #[test]
+    fn pss_as_rootca_writes_it_shows_its_parameters() {
+        let id = SignatureAlgorithm::RsaPss(crate::profile::algorithm::Hash::Sha384).identifier();
+        assert_eq!(
+            id.map(|id| signature_algorithm_name(&id)).ok().as_deref(),
+            Some("rsa-pss-sha384 (hash sha384, MGF1 with sha384, salt 48 bytes)")
+        );
     }
 
     #[test]

@@ -41,7 +41,11 @@ pub(super) fn serial_hex(bytes: &[u8]) -> String {
 
 /// An unsigned integer in decimal when it fits 128 bits, in hex otherwise.
 pub(super) fn uint_text(n: &Uint) -> String {
-    let bytes = n.as_bytes();
+    unsigned_text(n.as_bytes())
+}
+
+/// Big-endian unsigned bytes in decimal when they fit 128 bits, in hex otherwise.
+pub(super) fn unsigned_text(bytes: &[u8]) -> String {
     if bytes.len() <= 16 {
         let value = bytes
             .iter()
