@@ -2,7 +2,8 @@
 //!
 //! Reads PEM (the usual labels) or DER, decodes every extension it knows into words, and
 //! prints the SHA-256 fingerprint of the DER both as one hex string and in groups of four
-//! for reading aloud. Nothing here verifies a signature: inspecting is not trusting.
+//! for reading aloud. Inspecting is not trusting: the one signature checked is a
+//! certificate's own, to tell whether it is self-signed; a CSR's or a CRL's is not.
 //!
 //! - this file: the entry point, the report, reading PEM or DER;
 //! - `certificate`, `request`, `crl`: the facts of each kind of document;
@@ -27,7 +28,7 @@ use x509_cert::request::CertReq;
 use crate::output::{hex_groups, sha256_hex};
 use crate::profile::document::first_pem_block;
 
-pub use certificate::CertificateDetails;
+pub use certificate::{CertificateDetails, SelfSignature};
 pub use crl::{CrlDetails, RevokedInfo};
 pub use extensions::ExtensionInfo;
 pub use request::{AttributeInfo, RequestDetails};

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use super::extensions::UNKNOWN_EXTENSION;
 use super::{
     CertificateDetails, CrlDetails, Details, DocumentKind, Encoding, ExtensionInfo, Report,
-    RequestDetails, TimeInfo,
+    RequestDetails, SelfSignature, TimeInfo,
 };
 
 /// Width of the label column in the text rendering.
@@ -124,13 +124,38 @@ fn certificate(out: &mut String, c: &CertificateDetails) {
     field(out, 2, "Signature algorithm", &c.signature_algorithm);
     field(out, 2, "Public key", &c.public_key);
     field(out, 2, "Public key SHA-256", &c.public_key_sha256);
-    let self_signed = if c.self_signed {
-        "yes (issuer = subject; signature not verified here)"
-    } else {
-        "no"
-    };
-    field(out, 2, "Self-signed", self_signed);
+    field(
+        out,
+        2,
+        "Self-signed",
+        &self_signature_text(&c.self_signature),
+    );
     extension_block(out, "Extensions", &c.extensions);
+}
+
+fn self_signature_text(s: &SelfSignature) -> String {
+    match s {
+        SelfSignature::OtherIssuer => "no".to_string(),
+        SelfSignature::Verified => {
+            "yes (issuer = subject; the signature verifies under its own key)".to_string()
+        }
+        SelfSignature::OtherKey => {
+            "no: issuer = subject, but the signature does not verify under its own key".to_string()
+        }
+        SelfSignature::Unchecked {
+            key_ids_agree: true,
+            reason,
+        } => format!(
+            "yes as far as names and key identifiers tell (issuer = subject); signature not \
+             checked: {reason}"
+        ),
+        SelfSignature::Unchecked {
+            key_ids_agree: false,
+            reason,
+        } => format!(
+            "no: issuer = subject, but the key identifiers differ; signature not checked: {reason}"
+        ),
+    }
 }
 
 fn request(out: &mut String, r: &RequestDetails) {
@@ -254,4 +279,44 @@ fn extensions_json(extensions: &[ExtensionInfo]) -> Value {
 
 fn time_json(t: &TimeInfo) -> Value {
     json!({ "time": t.rfc3339, "asn1_type": t.asn1_type })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn self_signature_reads_yes_or_no_first_and_says_how_it_was_told() {
+        let unchecked = |key_ids_agree| SelfSignature::Unchecked {
+            key_ids_agree,
+            reason: "unsupported signature algorithm 1.3.101.112".into(),
+        };
+        for (s, start) in [
+            (
+                SelfSignature::Verified,
+                "yes (issuer = subject; the signature verifies",
+            ),
+            (SelfSignature::OtherIssuer, "no"),
+            (
+                SelfSignature::OtherKey,
+                "no: issuer = subject, but the signature",
+            ),
+            (
+                unchecked(true),
+                "yes as far as names and key identifiers tell",
+            ),
+            (
+                unchecked(false),
+                "no: issuer = subject, but the key identifiers differ",
+            ),
+        ] {
+            let text = self_signature_text(&s);
+            assert!(text.starts_with(start), "{text}");
+            assert_eq!(text.starts_with("yes"), s.is_self_signed(), "{text}");
+        }
+        assert!(
+            self_signature_text(&unchecked(true))
+                .ends_with("not checked: unsupported signature algorithm 1.3.101.112")
+        );
+    }
 }
