@@ -1,6 +1,7 @@
 //! What a certificate says, and whether it is self-signed.
 
 use der::Decode;
+use serde::Serialize;
 use x509_cert::Certificate;
 use x509_cert::ext::Extension;
 use x509_cert::ext::pkix::{AuthorityKeyIdentifier, SubjectKeyIdentifier};
@@ -12,7 +13,7 @@ use crate::profile::ProfileError;
 use crate::profile::algorithm::PublicKeyKind;
 use crate::profile::verify::verify_certificate;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CertificateDetails {
     pub subject: String,
     pub issuer: String,
@@ -27,7 +28,8 @@ pub struct CertificateDetails {
     /// a signature rootca cannot check, issuer equals subject and the key identifiers (when
     /// both present) agree. `self_signature` says which.
     pub self_signed: bool,
-    /// How `self_signed` was decided.
+    /// How `self_signed` was decided; the text shows it, the JSON keeps `self_signed` alone.
+    #[serde(skip)]
     pub self_signature: SelfSignature,
     pub extensions: Vec<ExtensionInfo>,
 }

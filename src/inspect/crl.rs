@@ -1,6 +1,7 @@
 //! What a CRL says: issuer, dates, number, and each revoked serial with its reason.
 
 use der::Decode;
+use serde::Serialize;
 use x509_cert::crl::{CertificateList, RevokedCert};
 use x509_cert::ext::Extension;
 use x509_cert::ext::pkix::{AuthorityKeyIdentifier, CrlNumber, CrlReason};
@@ -9,7 +10,7 @@ use super::algorithms::signature_algorithm_name;
 use super::extensions::{ExtensionInfo, crl_reason_name, describe_extension, find_extension};
 use super::values::{TimeInfo, colon_hex, serial_hex, time_info, uint_text};
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CrlDetails {
     pub issuer: String,
     pub this_update: TimeInfo,
@@ -22,7 +23,7 @@ pub struct CrlDetails {
 }
 
 /// One revoked certificate of a CRL.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RevokedInfo {
     pub serial: String,
     pub date: TimeInfo,

@@ -6,6 +6,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use der::Decode;
 use der::asn1::{GeneralizedTime, ObjectIdentifier};
 use der::{Tag, Tagged};
+use serde::Serialize;
 use x509_cert::ext::Extension;
 use x509_cert::ext::pkix::crl::dp::DistributionPoint;
 use x509_cert::ext::pkix::name::{DistributionPointName, GeneralName};
@@ -26,12 +27,13 @@ const HEX_PREVIEW_BYTES: usize = 32;
 pub(super) const UNKNOWN_EXTENSION: &str = "unknown extension";
 
 /// One extension, named and decoded into readable lines.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ExtensionInfo {
     pub oid: String,
     /// The usual name (`basicConstraints`), or `unknown extension`.
     pub name: String,
     pub critical: bool,
+    #[serde(rename = "value")]
     pub lines: Vec<String>,
 }
 

@@ -5,12 +5,12 @@
 //! for reading aloud. Inspecting is not trusting: the one signature checked is a
 //! certificate's own, to tell whether it is self-signed; a CSR's or a CRL's is not.
 //!
-//! - this file: the entry point, the report, reading PEM or DER;
+//! - this file: the entry point, the report, reading PEM or DER, the JSON form;
 //! - `certificate`, `request`, `crl`: the facts of each kind of document;
 //! - `extensions`: extensions decoded into words;
 //! - `algorithms`: signature algorithms and public keys named;
 //! - `values`: single values (times, serials, OIDs, strings) as text;
-//! - `render`: the text an officer reads, and the JSON form.
+//! - `render`: the text an officer reads.
 
 mod algorithms;
 mod certificate;
@@ -21,6 +21,8 @@ mod request;
 mod values;
 
 use der::Decode;
+use serde::Serialize;
+use serde_json::Value;
 use x509_cert::Certificate;
 use x509_cert::crl::CertificateList;
 use x509_cert::request::CertReq;
@@ -60,10 +62,13 @@ pub enum InspectError {
 }
 
 /// What kind of document was inspected.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum DocumentKind {
+    #[serde(rename = "certificate")]
     Certificate,
+    #[serde(rename = "csr")]
     CertificateRequest,
+    #[serde(rename = "crl")]
     Crl,
 }
 
@@ -74,8 +79,25 @@ pub enum Encoding {
     Der,
 }
 
-/// The facts of the document, by kind.
-#[derive(Debug, Clone, PartialEq, Eq)]
+impl Encoding {
+    fn name(&self) -> &'static str {
+        match self {
+            Encoding::Pem { .. } => "PEM",
+            Encoding::Der => "DER",
+        }
+    }
+
+    fn pem_label(&self) -> Option<&str> {
+        match self {
+            Encoding::Pem { label } => Some(label),
+            Encoding::Der => None,
+        }
+    }
+}
+
+/// The facts of the document, by kind. In JSON its fields stand beside the report's own.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
 pub enum Details {
     Certificate(CertificateDetails),
     Request(RequestDetails),
@@ -92,6 +114,20 @@ pub struct Report {
     pub sha256: String,
     /// Remarks about the file itself (e.g. further PEM blocks that were not shown).
     pub notes: Vec<String>,
+}
+
+/// The report's JSON form. Field order is the output order when serde_json keeps it.
+#[derive(Serialize)]
+struct ReportJson<'a> {
+    kind: DocumentKind,
+    encoding: &'static str,
+    sha256_fingerprint: &'a str,
+    sha256_fingerprint_groups: String,
+    notes: &'a [String],
+    #[serde(flatten)]
+    details: &'a Details,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pem_label: Option<&'a str>,
 }
 
 impl Report {
@@ -113,6 +149,21 @@ impl Report {
     /// The SHA-256 fingerprint in groups of four hex characters.
     pub fn sha256_groups(&self) -> String {
         hex::decode(&self.sha256).map_or_else(|_| self.sha256.clone(), |d| hex_groups(&d))
+    }
+
+    /// The same facts as JSON, for scripts and transcripts.
+    pub fn to_json(&self) -> Value {
+        let json = ReportJson {
+            kind: self.kind,
+            encoding: self.encoding.name(),
+            sha256_fingerprint: &self.sha256,
+            sha256_fingerprint_groups: self.sha256_groups(),
+            notes: &self.notes,
+            details: &self.details,
+            pem_label: self.encoding.pem_label(),
+        };
+        // Cannot fail: every key is a string and every value a plain one.
+        serde_json::to_value(json).unwrap_or_else(|e| Value::String(format!("no JSON: {e}")))
     }
 }
 
@@ -275,6 +326,40 @@ mod tests {
         assert!(
             matches!(e, InspectError::BadContent { kind: "CRL", .. }),
             "{e:?}"
+        );
+    }
+
+    fn json_keys(bytes: &[u8]) -> Vec<String> {
+        match inspect(bytes).map(|r| r.to_json()) {
+            Ok(Value::Object(map)) => map.keys().cloned().collect(),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn json_has_the_report_fields_beside_the_details_and_nothing_else() {
+        let mut keys = json_keys(include_bytes!("../../tests/fixtures/ec-root.pem"));
+        keys.sort();
+        assert_eq!(
+            keys,
+            [
+                "encoding",
+                "extensions",
+                "issuer",
+                "kind",
+                "not_after",
+                "not_before",
+                "notes",
+                "pem_label",
+                "public_key",
+                "public_key_sha256",
+                "self_signed",
+                "serial",
+                "sha256_fingerprint",
+                "sha256_fingerprint_groups",
+                "signature_algorithm",
+                "subject",
+            ]
         );
     }
 

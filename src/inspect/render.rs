@@ -1,7 +1,4 @@
-//! The report as text for an officer (one field per line, values in one column) and as
-//! JSON for scripts.
-
-use serde_json::{Value, json};
+//! The report as text for an officer: one field per line, values in one column.
 
 use super::extensions::UNKNOWN_EXTENSION;
 use super::{
@@ -18,14 +15,6 @@ impl DocumentKind {
             DocumentKind::Certificate => "Certificate",
             DocumentKind::CertificateRequest => "Certificate signing request, PKCS#10",
             DocumentKind::Crl => "Certificate revocation list",
-        }
-    }
-
-    fn json_name(self) -> &'static str {
-        match self {
-            DocumentKind::Certificate => "certificate",
-            DocumentKind::CertificateRequest => "csr",
-            DocumentKind::Crl => "crl",
         }
     }
 }
@@ -50,68 +39,6 @@ impl Report {
             field(&mut out, 2, "Note", note);
         }
         out
-    }
-
-    /// The same facts as JSON, for scripts and transcripts.
-    pub fn to_json(&self) -> Value {
-        let mut obj = json!({
-            "kind": self.kind.json_name(),
-            "encoding": match &self.encoding {
-                Encoding::Pem { .. } => "PEM",
-                Encoding::Der => "DER",
-            },
-            "sha256_fingerprint": self.sha256,
-            "sha256_fingerprint_groups": self.sha256_groups(),
-            "notes": self.notes,
-        });
-        let details = match &self.details {
-            Details::Certificate(c) => json!({
-                "subject": c.subject,
-                "issuer": c.issuer,
-                "serial": c.serial,
-                "not_before": time_json(&c.not_before),
-                "not_after": time_json(&c.not_after),
-                "signature_algorithm": c.signature_algorithm,
-                "public_key": c.public_key,
-                "public_key_sha256": c.public_key_sha256,
-                "self_signed": c.self_signed,
-                "extensions": extensions_json(&c.extensions),
-            }),
-            Details::Request(r) => json!({
-                "subject": r.subject,
-                "public_key": r.public_key,
-                "public_key_sha256": r.public_key_sha256,
-                "signature_algorithm": r.signature_algorithm,
-                "requested_extensions": extensions_json(&r.requested_extensions),
-                "attributes": r.other_attributes.iter().map(|a| json!({
-                    "oid": a.oid,
-                    "name": a.name,
-                    "values": a.values,
-                })).collect::<Vec<_>>(),
-            }),
-            Details::Crl(c) => json!({
-                "issuer": c.issuer,
-                "this_update": time_json(&c.this_update),
-                "next_update": c.next_update.as_ref().map(time_json),
-                "signature_algorithm": c.signature_algorithm,
-                "crl_number": c.crl_number,
-                "authority_key_identifier": c.authority_key_identifier,
-                "extensions": extensions_json(&c.extensions),
-                "revoked": c.revoked.iter().map(|r| json!({
-                    "serial": r.serial,
-                    "date": time_json(&r.date),
-                    "reason": r.reason,
-                    "other_extensions": extensions_json(&r.other_extensions),
-                })).collect::<Vec<_>>(),
-            }),
-        };
-        if let (Some(target), Value::Object(fields)) = (obj.as_object_mut(), details) {
-            target.extend(fields);
-        }
-        if let (Some(target), Encoding::Pem { label }) = (obj.as_object_mut(), &self.encoding) {
-            target.insert("pem_label".to_string(), Value::String(label.clone()));
-        }
-        obj
     }
 }
 
@@ -259,26 +186,6 @@ fn extension_block(out: &mut String, title: &str, extensions: &[ExtensionInfo]) 
             }
         }
     }
-}
-
-fn extensions_json(extensions: &[ExtensionInfo]) -> Value {
-    Value::Array(
-        extensions
-            .iter()
-            .map(|e| {
-                json!({
-                    "oid": e.oid,
-                    "name": e.name,
-                    "critical": e.critical,
-                    "value": e.lines,
-                })
-            })
-            .collect(),
-    )
-}
-
-fn time_json(t: &TimeInfo) -> Value {
-    json!({ "time": t.rfc3339, "asn1_type": t.asn1_type })
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 
 use der::asn1::ObjectIdentifier;
 use der::{Decode, Encode};
+use serde::Serialize;
 use x509_cert::ext::Extension;
 use x509_cert::request::CertReq;
 
@@ -10,18 +11,19 @@ use super::algorithms::{public_key_description, signature_algorithm_name, spki_s
 use super::extensions::{ExtensionInfo, describe_extension};
 use super::values::any_to_text;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RequestDetails {
     pub subject: String,
     pub public_key: String,
     pub public_key_sha256: String,
     pub signature_algorithm: String,
     pub requested_extensions: Vec<ExtensionInfo>,
+    #[serde(rename = "attributes")]
     pub other_attributes: Vec<AttributeInfo>,
 }
 
 /// A CSR attribute other than the extension request.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AttributeInfo {
     pub oid: String,
     pub name: String,

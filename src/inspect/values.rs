@@ -2,13 +2,15 @@
 
 use der::asn1::{Any, ObjectIdentifier, Uint};
 use der::{Tag, Tagged};
+use serde::Serialize;
 use x509_cert::time::Time;
 
 /// A time and the ASN.1 type that carries it (RFC 5280: UTCTime up to 2049, then
 /// GeneralizedTime).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct TimeInfo {
     /// RFC 3339, UTC, e.g. `2046-01-01T00:00:00Z`.
+    #[serde(rename = "time")]
     pub rfc3339: String,
     /// `UTCTime` or `GeneralizedTime`.
     pub asn1_type: &'static str,
