@@ -201,7 +201,7 @@ impl Hash {
         }
     }
 
-    fn name(self) -> &'static str {
+    pub fn name(self) -> &'static str {
         match self {
             Self::Sha256 => "sha256",
             Self::Sha384 => "sha384",
@@ -305,10 +305,13 @@ impl SignatureAlgorithm {
                     let parsed = rsa::pkcs1::RsaPssParams::<Any>::from_der(&der)
                         .map_err(|_| unsupported())?;
                     let hash = Hash::from_oid(parsed.hash.oid).ok_or_else(unsupported)?;
+                    // MGF1 is the only mask generation RFC 8017 defines; another OID
+                    // with a hash for parameters is not this tool's encoding.
                     let mgf_hash = parsed
                         .mask_gen
                         .parameters
                         .as_ref()
+                        .filter(|_| parsed.mask_gen.oid == rfc5912::ID_MGF_1)
                         .and_then(|p| Hash::from_oid(p.oid));
                     if mgf_hash == Some(hash) && usize::from(parsed.salt_len) == hash.output_len() {
                         return Ok(Self::RsaPss(hash));
@@ -396,6 +399,18 @@ mod tests {
             hex::encode(id.to_der().unwrap()),
             "300a06082a8648ce3d040303"
         );
+    }
+
+    #[test]
+    fn pss_with_a_mask_generation_other_than_mgf1_is_refused() {
+        let mut id = SignatureAlgorithm::RsaPss(Hash::Sha256)
+            .identifier()
+            .unwrap();
+        let der = id.parameters.unwrap().to_der().unwrap();
+        let mut params = rsa::pkcs1::RsaPssParams::<Any>::from_der(&der).unwrap();
+        params.mask_gen.oid = ObjectIdentifier::new_unwrap("1.2.3.4");
+        id.parameters = Some(Any::from_der(&params.to_der().unwrap()).unwrap());
+        assert!(SignatureAlgorithm::from_identifier(&id).is_err());
     }
 
     #[test]

@@ -20,18 +20,11 @@ pub fn der_of(bytes: &[u8], labels: &[&str], what: &'static str) -> Result<Vec<u
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(DocumentError::Empty);
     }
-    let Some(start) = find(bytes, b"-----BEGIN ") else {
+    let unreadable = |reason: String| DocumentError::Unreadable { what, reason };
+    let Some(block) = first_pem_block(bytes).map_err(|e| unreadable(e.to_string()))? else {
         return Ok(bytes.to_vec());
     };
-    let rest = &bytes[start..];
-    let unreadable = |reason: String| DocumentError::Unreadable { what, reason };
-    // The END line's label ends the block; everything after it is ignored.
-    let end_marker = find(rest, b"-----END ")
-        .ok_or_else(|| unreadable("a -----BEGIN line without -----END".into()))?;
-    let end = find(&rest[end_marker + 9..], b"-----")
-        .map(|i| end_marker + 9 + i + 5)
-        .ok_or_else(|| unreadable("an unterminated -----END line".into()))?;
-    let (label, der) = der::pem::decode_vec(&rest[..end]).map_err(|e| unreadable(e.to_string()))?;
+    let (label, der) = der::pem::decode_vec(block).map_err(|e| unreadable(e.to_string()))?;
     if labels.contains(&label) {
         Ok(der)
     } else {
@@ -40,6 +33,30 @@ pub fn der_of(bytes: &[u8], labels: &[&str], what: &'static str) -> Result<Vec<u
             expected: labels.join(" or "),
         })
     }
+}
+
+/// A `-----BEGIN X-----` line whose `-----END X-----` line never comes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("a -----BEGIN line without a matching -----END line")]
+pub struct UnterminatedPem;
+
+/// The first PEM block of `bytes`, from its `-----BEGIN X-----` line through
+/// the matching `-----END X-----`, or `None` when there is no BEGIN line.
+/// What comes before (the text `openssl x509 -text` writes) and after is
+/// left out: the strict RFC 7468 decoder refuses it.
+pub fn first_pem_block(bytes: &[u8]) -> Result<Option<&[u8]>, UnterminatedPem> {
+    const BEGIN: &[u8] = b"-----BEGIN ";
+    let Some(start) = find(bytes, BEGIN) else {
+        return Ok(None);
+    };
+    let block = bytes.get(start..).ok_or(UnterminatedPem)?;
+    let after_begin = block.get(BEGIN.len()..).ok_or(UnterminatedPem)?;
+    let label = find(after_begin, b"-----")
+        .and_then(|len| after_begin.get(..len))
+        .ok_or(UnterminatedPem)?;
+    let end_line = [b"-----END ".as_slice(), label, b"-----"].concat();
+    let end = find(block, &end_line).ok_or(UnterminatedPem)? + end_line.len();
+    block.get(..end).map(Some).ok_or(UnterminatedPem)
 }
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
@@ -77,6 +94,18 @@ mod tests {
             e.to_string(),
             "holds a PEM block labelled \"X509 CRL\"; expected CERTIFICATE"
         );
+    }
+
+    #[test]
+    fn the_block_ends_at_the_end_line_of_its_own_label() {
+        let two = b"-----BEGIN X509 CRL-----\nMAA=\n-----END X509 CRL-----\n-----BEGIN CERTIFICATE-----\n";
+        let block = first_pem_block(two).unwrap().unwrap();
+        assert!(block.ends_with(b"-----END X509 CRL-----"));
+        assert_eq!(
+            first_pem_block(b"-----BEGIN CERTIFICATE-----\nMAA=\n-----END X509 CRL-----\n"),
+            Err(UnterminatedPem)
+        );
+        assert_eq!(first_pem_block(&[0x30, 0x00]), Ok(None));
     }
 
     #[test]
