@@ -18,7 +18,10 @@ pub trait RejectsInput {
 
 impl RejectsInput for HsmError {
     fn rejects_input(&self) -> bool {
-        matches!(self, HsmError::LabelExists { .. })
+        matches!(
+            self,
+            HsmError::LabelExists { .. } | HsmError::TokenInUse { .. }
+        )
     }
 }
 

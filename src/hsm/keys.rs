@@ -87,8 +87,70 @@ impl Token {
         }
     }
 
-    /// Generates a signing-only key pair, then reads the private key's
-    /// attributes back and refuses to go on if the token did not honour them.
+    /// What carries `label` on the token, for messages: "2 objects (private
+    /// key CKA_ID ab12, public key CKA_ID ab12)".
+    fn describe_label(&self, label: &str) -> String {
+        let Ok(found) = self.find(&[Attribute::Label(label.as_bytes().to_vec())]) else {
+            return "the token could not be searched".into();
+        };
+        if found.is_empty() {
+            return "no object".into();
+        }
+        let parts: Vec<String> = found
+            .iter()
+            .map(|h| {
+                let attrs = self
+                    .session
+                    .get_attributes(*h, &[AttributeType::Class, AttributeType::Id])
+                    .unwrap_or_default();
+                let mut class = "object".to_string();
+                let mut id = String::from("?");
+                for a in attrs {
+                    match a {
+                        Attribute::Class(c) if c == ObjectClass::PRIVATE_KEY => {
+                            class = "private key".into()
+                        }
+                        Attribute::Class(c) if c == ObjectClass::PUBLIC_KEY => {
+                            class = "public key".into()
+                        }
+                        Attribute::Id(v) => id = hex::encode(v),
+                        _ => {}
+                    }
+                }
+                format!("{class} CKA_ID {id}")
+            })
+            .collect();
+        format!("{} object(s): {}", found.len(), parts.join(", "))
+    }
+
+    /// Destroys a pair this run made and must not keep, and says how that went.
+    fn destroy_own(&self, pair: &KeyPair) -> String {
+        let private = self.session.destroy_object(pair.private);
+        let public = self.session.destroy_object(pair.public);
+        match (private, public) {
+            (Ok(()), Ok(())) => format!(
+                "the pair this run made (CKA_ID {}) was destroyed",
+                hex::encode(&pair.id)
+            ),
+            (p, q) => format!(
+                "destroying the pair this run made (CKA_ID {}) failed ({}): remove it by hand",
+                hex::encode(&pair.id),
+                [p.err(), q.err()]
+                    .into_iter()
+                    .flatten()
+                    .map(|e| e.to_string())
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ),
+        }
+    }
+
+    /// Generates a signing-only key pair under a label no object has, then
+    /// reads the private key's attributes back. Never leaves two pairs under
+    /// one label, nor a pair it must not keep: the session holds this
+    /// machine's lock for the token, and since the lock cannot reach other
+    /// machines (CloudHSM has several clients), the label is looked up again
+    /// afterwards.
     pub fn generate(
         &self,
         label: &str,
@@ -135,10 +197,20 @@ impl Token {
                 Mechanism::EccKeyPairGen
             }
         };
-        let (public, private) = self
+        let (public, private) = match self
             .session
             .generate_key_pair(&mechanism, &public, &private)
-            .map_err(call("generating the key pair"))?;
+        {
+            Ok(handles) => handles,
+            // An error does not prove that nothing was made: look.
+            Err(source) => {
+                return Err(HsmError::GenerateFailed {
+                    label: label.into(),
+                    found: self.describe_label(label),
+                    source,
+                });
+            }
+        };
         let pair = KeyPair {
             label: label.into(),
             id,
@@ -146,8 +218,28 @@ impl Token {
             private,
             public,
         };
-        let attributes = self.check_attributes(&pair)?;
-        Ok((pair, attributes))
+        let others = self
+            .find(&[Attribute::Label(label.as_bytes().to_vec())])?
+            .into_iter()
+            .filter(|h| *h != pair.private && *h != pair.public)
+            .count();
+        if others > 0 {
+            let found = self.describe_label(label);
+            return Err(HsmError::LabelRace {
+                label: label.into(),
+                destroyed: self.destroy_own(&pair),
+                found: format!("before that, {found}"),
+            });
+        }
+        match self.check_attributes(&pair) {
+            Ok(attributes) => Ok((pair, attributes)),
+            Err(HsmError::KeyAttributes { label, problems }) => Err(HsmError::KeyNotKept {
+                destroyed: self.destroy_own(&pair),
+                label,
+                problems,
+            }),
+            Err(other) => Err(other),
+        }
     }
 
     /// Finds the one key pair with this label; zero or several matches

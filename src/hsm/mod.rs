@@ -3,6 +3,7 @@
 //! slot number; the root key never leaves the token.
 
 mod keys;
+mod lock;
 mod pin;
 mod sign;
 
@@ -43,6 +44,42 @@ pub enum HsmError {
     },
     #[error("the key \"{label}\" does not have the attributes a root key must have: {problems}")]
     KeyAttributes { label: String, problems: String },
+    #[error(
+        "the HSM made the key pair \"{label}\" with attributes a root key must not have ({problems}); {destroyed}"
+    )]
+    KeyNotKept {
+        label: String,
+        problems: String,
+        destroyed: String,
+    },
+    #[error(
+        "another key pair labelled \"{label}\" appeared on the token while this one was generated \
+         (another client of the HSM?); refusing to keep two: {destroyed}; {found}"
+    )]
+    LabelRace {
+        label: String,
+        destroyed: String,
+        found: String,
+    },
+    #[error(
+        "generating the key pair \"{label}\" failed ({source}); the token now has under that label: {found}"
+    )]
+    GenerateFailed {
+        label: String,
+        found: String,
+        #[source]
+        source: CkError,
+    },
+    #[error(
+        "another rootca run on this machine is using token \"{token}\" (it holds {path}); one ceremony at a time: run this one when that one has ended"
+    )]
+    TokenInUse { token: String, path: PathBuf },
+    #[error("cannot use the lock file {path}: {source}")]
+    Lock {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("the key \"{label}\" is {found}, not {expected}")]
     KeyType {
         label: String,
@@ -77,10 +114,14 @@ pub(crate) fn call(during: &'static str) -> impl FnOnce(CkError) -> HsmError {
 /// A loaded and initialised PKCS#11 module.
 pub struct Hsm {
     ctx: Pkcs11,
+    /// Held until the module is finalised (dropped after `ctx`).
+    _lock: lock::TokenLock,
 }
 
 impl Hsm {
-    pub fn open(module: &Path) -> Result<Self, HsmError> {
+    /// Loads and initialises the module for work on the token `token`,
+    /// holding this machine's lock for that token until it is finalised.
+    pub fn open(module: &Path, token: &str) -> Result<Self, HsmError> {
         let module_err = |reason: String| HsmError::Module {
             path: module.to_path_buf(),
             reason,
@@ -88,10 +129,11 @@ impl Hsm {
         if !module.is_file() {
             return Err(module_err("no such file".into()));
         }
+        let lock = lock::TokenLock::acquire(module, token)?;
         let ctx = Pkcs11::new(module).map_err(|e| module_err(e.to_string()))?;
         ctx.initialize(CInitializeArgs::new(CInitializeFlags::OS_LOCKING_OK))
             .map_err(|e| module_err(format!("C_Initialize failed: {e}")))?;
-        Ok(Self { ctx })
+        Ok(Self { ctx, _lock: lock })
     }
 
     /// Finalises the module: the last PKCS#11 call of a ceremony.
@@ -108,6 +150,7 @@ impl Hsm {
             .map_err(call("listing slots"))?;
         let mut present = Vec::new();
         let mut matching = Vec::new();
+
         for slot in slots {
             let info = self
                 .ctx

@@ -114,11 +114,26 @@ pub fn sign<P: CertificateProfile>(
         &prepared.expected,
     )?;
     let der = cert.to_der().map_err(ProfileError::from)?;
+    let serial = hex::encode(cert.tbs_certificate().serial_number().as_bytes());
+    let pem = String::from_utf8(certificate_pem(&cert)?).unwrap_or_default();
+    let change = Change {
+        what: format!(
+            "the key \"{}\" signed the certificate with serial 0x{serial} (SHA-256 {})",
+            issuer.key.label,
+            sha256_hex(&der)
+        ),
+        if_failed: "the signed certificate is recorded whole in the transcript (entry of the signing step, details.certificate_pem): an auditor can account for it even if it was never written".into(),
+    };
     Ok(Done::new(cert)
         .say(vec![
             "signed; the signature verifies in software and the certificate passed every check again".into(),
         ])
-        .details(serde_json::json!({ "certificate_sha256": sha256_hex(&der) })))
+        .details(serde_json::json!({
+            "certificate_sha256": sha256_hex(&der),
+            "serial": serial,
+            "certificate_pem": pem,
+        }))
+        .changed(change))
 }
 
 /// One file a ceremony writes: where, what it is called in the plan, and

@@ -49,7 +49,7 @@ pub fn login_step(hsm: &HsmSpec) -> Step {
 }
 
 pub fn login(spec: &HsmSpec) -> Result<Done<Session>, StepError> {
-    let hsm = Hsm::open(&spec.module)?;
+    let hsm = Hsm::open(&spec.module, &spec.token)?;
     let token = hsm.login(&spec.token, &spec.pin)?;
     Ok(Done::new(Session { hsm, token })
         .say(vec![format!("logged in to token \"{}\"", spec.token)])
