@@ -242,29 +242,29 @@ impl SubordinateSpec {
                 "must not be empty".to_string(),
             ));
         }
-        if let Some(country) = &self.subject.country {
-            if country.len() != 2 || !country.chars().all(|c| c.is_ascii_alphabetic()) {
-                return Err(invalid(
-                    "subject.country",
-                    format!("{country:?} is not a two-letter ISO 3166 country code"),
-                ));
-            }
+        if let Some(country) = &self.subject.country
+            && (country.len() != 2 || !country.chars().all(|c| c.is_ascii_alphabetic()))
+        {
+            return Err(invalid(
+                "subject.country",
+                format!("{country:?} is not a two-letter ISO 3166 country code"),
+            ));
         }
-        if let Some(days) = self.crl.as_ref().and_then(|crl| crl.expiration_in_days) {
-            if !(1..=5000).contains(&days) {
-                return Err(invalid(
-                    "crl.expiration_in_days",
-                    format!("{days} is outside 1..=5000"),
-                ));
-            }
+        if let Some(days) = self.crl.as_ref().and_then(|crl| crl.expiration_in_days)
+            && !(1..=5000).contains(&days)
+        {
+            return Err(invalid(
+                "crl.expiration_in_days",
+                format!("{days} is outside 1..=5000"),
+            ));
         }
-        if let Some(token) = &self.idempotency_token {
-            if token.is_empty() || token.chars().count() > 36 {
-                return Err(invalid(
-                    "idempotency_token",
-                    "must be 1 to 36 characters".to_string(),
-                ));
-            }
+        if let Some(token) = &self.idempotency_token
+            && (token.is_empty() || token.chars().count() > 36)
+        {
+            return Err(invalid(
+                "idempotency_token",
+                "must be 1 to 36 characters".to_string(),
+            ));
         }
         Ok(())
     }

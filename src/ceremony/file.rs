@@ -288,13 +288,13 @@ pub(super) fn validity(
 ) -> (Option<Time>, Option<Time>) {
     let not_before = parse_time(nb_text, "certificate.not_before", p);
     let not_after = parse_time(na_text, "certificate.not_after", p);
-    if let (Some(nb), Some(na)) = (&not_before, &not_after) {
-        if na.to_unix_duration() <= nb.to_unix_duration() {
-            p.add(
-                "certificate.not_after",
-                format!("{na_text} is not after certificate.not_before {nb_text}"),
-            );
-        }
+    if let (Some(nb), Some(na)) = (&not_before, &not_after)
+        && na.to_unix_duration() <= nb.to_unix_duration()
+    {
+        p.add(
+            "certificate.not_after",
+            format!("{na_text} is not after certificate.not_before {nb_text}"),
+        );
     }
     (not_before, not_after)
 }
@@ -353,16 +353,16 @@ pub(super) fn signature(
         );
         return None;
     };
-    if let Some((key, whose)) = key {
-        if alg.family() != key.family() {
-            p.add(
-                "certificate.signature",
-                format!(
-                    "{alg} cannot be made with {whose} \"{key}\" key; use {}",
-                    matching_signatures(key)
-                ),
-            );
-        }
+    if let Some((key, whose)) = key
+        && alg.family() != key.family()
+    {
+        p.add(
+            "certificate.signature",
+            format!(
+                "{alg} cannot be made with {whose} \"{key}\" key; use {}",
+                matching_signatures(key)
+            ),
+        );
     }
     Some(alg)
 }

@@ -95,11 +95,11 @@ impl Transcript {
         ensure_absent(path)?;
         let journal = journal_path(path);
         let mut created_dir = None;
-        if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            if !dir.exists() {
-                std::fs::create_dir_all(dir).map_err(write)?;
-                created_dir = Some(dir.to_path_buf());
-            }
+        if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty())
+            && !dir.exists()
+        {
+            std::fs::create_dir_all(dir).map_err(write)?;
+            created_dir = Some(dir.to_path_buf());
         }
         let file = OpenOptions::new()
             .write(true)

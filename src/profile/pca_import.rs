@@ -171,13 +171,13 @@ fn p4_chain_order(i: &Import<'_>, v: &mut Vec<String>) {
 }
 
 fn p5_chain_root(i: &Import<'_>, v: &mut Vec<String>) {
-    if let Some(last) = i.chain.last() {
-        if !self_signed(last) {
-            v.push(format!(
-                "the chain ends with {}, which is not a self-signed root",
-                last.tbs_certificate().subject()
-            ));
-        }
+    if let Some(last) = i.chain.last()
+        && !self_signed(last)
+    {
+        v.push(format!(
+            "the chain ends with {}, which is not a self-signed root",
+            last.tbs_certificate().subject()
+        ));
     }
 }
 

@@ -238,13 +238,13 @@ fn subordinate_body(
             replace: i.replace,
         }
     });
-    if let Some(url) = &aws.endpoint_url {
-        if !(url.starts_with("https://") || url.starts_with("http://")) {
-            p.add(
-                "aws.endpoint_url",
-                format!("\"{url}\" is not an http:// or https:// URL"),
-            );
-        }
+    if let Some(url) = &aws.endpoint_url
+        && !(url.starts_with("https://") || url.starts_with("http://"))
+    {
+        p.add(
+            "aws.endpoint_url",
+            format!("\"{url}\" is not an http:// or https:// URL"),
+        );
     }
     let aws = AwsSettings {
         region: aws.region,
@@ -287,10 +287,10 @@ fn subordinate_body(
         }
         (None, Some(arn)) => {
             check_arn(&arn, "csr.private_ca_arn", p);
-            if let Some(i) = &import {
-                if i.arn != arn {
-                    p.add("import.private_ca_arn", "must be the CA whose CSR is signed (csr.private_ca_arn): Private CA installs only a certificate for the key in its own CSR");
-                }
+            if let Some(i) = &import
+                && i.arn != arn
+            {
+                p.add("import.private_ca_arn", "must be the CA whose CSR is signed (csr.private_ca_arn): Private CA installs only a certificate for the key in its own CSR");
             }
             Some(CsrSource::PrivateCa { arn })
         }
@@ -306,27 +306,27 @@ fn subordinate_body(
     let (not_before, not_after) = validity(&nb_text, &na_text, p);
     if let Some(cert) = &issuer_cert {
         let v = cert.tbs_certificate().validity();
-        if let Some(na) = &not_after {
-            if na.to_unix_duration() > v.not_after.to_unix_duration() {
-                p.add(
-                    "certificate.not_after",
-                    format!(
-                        "{} is later than the issuer's notAfter; the latest allowed is {}",
-                        na_text, v.not_after
-                    ),
-                );
-            }
+        if let Some(na) = &not_after
+            && na.to_unix_duration() > v.not_after.to_unix_duration()
+        {
+            p.add(
+                "certificate.not_after",
+                format!(
+                    "{} is later than the issuer's notAfter; the latest allowed is {}",
+                    na_text, v.not_after
+                ),
+            );
         }
-        if let Some(nb) = &not_before {
-            if nb.to_unix_duration() < v.not_before.to_unix_duration() {
-                p.add(
-                    "certificate.not_before",
-                    format!(
-                        "{} is earlier than the issuer's notBefore; the earliest allowed is {}",
-                        nb_text, v.not_before
-                    ),
-                );
-            }
+        if let Some(nb) = &not_before
+            && nb.to_unix_duration() < v.not_before.to_unix_duration()
+        {
+            p.add(
+                "certificate.not_before",
+                format!(
+                    "{} is earlier than the issuer's notBefore; the earliest allowed is {}",
+                    nb_text, v.not_before
+                ),
+            );
         }
         if let Some(CsrSource::File { csr, .. }) = &csr {
             for problem in csr.problems_with(cert) {
@@ -456,13 +456,13 @@ fn issuer_facts(
         );
         return None;
     };
-    if let Ok(Some((_, ku))) = tbs.get_extension::<KeyUsage>() {
-        if !ku.0.contains(KeyUsages::KeyCertSign) {
-            p.add(
-                "issuer.certificate",
-                format!("{shown} may not sign certificates (keyUsage lacks keyCertSign)"),
-            );
-        }
+    if let Ok(Some((_, ku))) = tbs.get_extension::<KeyUsage>()
+        && !ku.0.contains(KeyUsages::KeyCertSign)
+    {
+        p.add(
+            "issuer.certificate",
+            format!("{shown} may not sign certificates (keyUsage lacks keyCertSign)"),
+        );
     }
     let algorithm = match KeyAlgorithm::of_public_key(tbs.subject_public_key_info()) {
         Ok(a) => a,

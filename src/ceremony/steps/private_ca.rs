@@ -96,14 +96,14 @@ pub fn check(aws: &AwsSettings, e: &CaExpectations<'_>) -> Result<Done<CheckedCa
         },
     ];
     let mut installed_sha256 = None;
-    if ca.status == CaStatus::Active {
-        if let Some(installed) = pca.certificate(arn)? {
-            installed_sha256 = Some(sha256_hex(installed.certificate_pem.as_bytes()));
-            if e.import_replace == Some(false) {
-                return Err(StepError::Refused(format!(
-                    "{arn} is ACTIVE with a certificate already; replacing it needs replace = true in [import]"
-                )));
-            }
+    if ca.status == CaStatus::Active
+        && let Some(installed) = pca.certificate(arn)?
+    {
+        installed_sha256 = Some(sha256_hex(installed.certificate_pem.as_bytes()));
+        if e.import_replace == Some(false) {
+            return Err(StepError::Refused(format!(
+                "{arn} is ACTIVE with a certificate already; replacing it needs replace = true in [import]"
+            )));
         }
     }
     match e.csr_from_file {
