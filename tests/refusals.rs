@@ -244,15 +244,25 @@ fn a_tampered_transcript_is_detected() {
 #[test]
 fn a_failure_after_key_generation_keeps_the_transcript_and_writes_no_certificate() {
     let p = Practice::new();
-    // "blocked" is a file, so the certificate's folder cannot be made: the
-    // ceremony fails at the write step, after the key was generated.
-    p.write("blocked", "not a folder");
-    let text = root_toml("late", "ec-p256", "ecdsa-sha256", "root")
-        .replace("out/root.pem", "blocked/root.pem")
-        .replace("out/root.pub.pem", "blocked/root.pub.pem");
-    p.write("root.toml", &text);
+    p.write(
+        "root.toml",
+        &root_toml("late", "ec-p256", "ecdsa-sha256", "root"),
+    );
     p.rootca(&["check", "root.toml"]).ok();
-    let run = p.rootca(&["run", "root.toml", "--yes"]);
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_rootca"));
+    command
+        .env("SOFTHSM2_CONF", &p.conf)
+        .current_dir(p.path())
+        .args(["run", "root.toml"]);
+    let mut officer = common::Interactive::start(command);
+    officer.wait_for(common::PROMPT, 1);
+    officer.answer("yes");
+    // While the officer reads the certificate at the signing prompt, a
+    // file appears where the certificate is to go: the write step fails.
+    officer.wait_for(common::PROMPT, 2);
+    p.write("out/root.pem", "someone else's file");
+    officer.answer("yes");
+    let run = officer.finish();
     assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
     assert!(
         run.stderr
@@ -273,9 +283,18 @@ fn a_failure_after_key_generation_keeps_the_transcript_and_writes_no_certificate
     );
     says_what_the_key_generation_changed(&p, &run.stderr, "late", "out/root.transcript.jsonl");
     assert!(
+        run.stderr.contains("signed the certificate with serial 0x"),
+        "the signature is a change:\n{}",
+        run.stderr
+    );
+    assert!(
         run.stderr.contains("step 8. Log out and close the session"),
         "the steps not done are listed:\n{}",
         run.stderr
+    );
+    assert!(
+        !p.path().join("out/root.pub.pem").exists(),
+        "no half of the outputs"
     );
 
     let verify = p.rootca(&[
@@ -296,8 +315,114 @@ fn a_failure_after_key_generation_keeps_the_transcript_and_writes_no_certificate
     assert!(transcript.contains("\"event\":\"Generate the key pair in the HSM\""));
     assert!(!p.path().join("out/root.transcript.jsonl.partial").exists());
     assert_eq!(
-        std::fs::read_to_string(p.path().join("blocked")).unwrap(),
-        "not a folder"
+        std::fs::read_to_string(p.path().join("out/root.pem")).unwrap(),
+        "someone else's file",
+        "the other file is untouched"
+    );
+    // The certificate the key signed is in the transcript, whole.
+    let signed = transcript
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .find(|e| e["event"] == "Sign the root certificate with the HSM key")
+        .unwrap();
+    assert!(
+        signed["details"]["certificate_pem"]
+            .as_str()
+            .unwrap()
+            .starts_with("-----BEGIN CERTIFICATE-----")
+    );
+}
+
+/// The outputs of `root_toml`, with `from` replaced by `to`: refused at
+/// `check` with exit 2, naming the field and `says`, and nothing written.
+fn path_refused(from: &str, to: &str, field: &str, says: &str) {
+    let p = Practice::new();
+    let text = root_toml("paths", "ec-p256", "ecdsa-sha256", "root").replace(from, to);
+    assert_ne!(text, root_toml("paths", "ec-p256", "ecdsa-sha256", "root"));
+    p.write("root.toml", &text);
+    let before = p.outputs();
+    for command in ["check", "run"] {
+        let run =
+            p.rootca(&[command, "root.toml", "--yes"][..if command == "run" { 3 } else { 2 }]);
+        assert_eq!(
+            run.code, 2,
+            "{command} {to}: {}\n{}",
+            run.stdout, run.stderr
+        );
+        assert!(run.stderr.contains(field), "{}", run.stderr);
+        assert!(run.stderr.contains(says), "{}", run.stderr);
+    }
+    assert_eq!(key_count(&p, "paths"), 0, "no key for a refused file");
+    assert_eq!(p.outputs(), before, "nothing written");
+}
+
+#[test]
+fn two_outputs_that_are_one_file_by_another_spelling_are_refused_at_check() {
+    path_refused(
+        "public_key = \"out/root.pub.pem\"",
+        "public_key = \"sub/../out/root.pem\"",
+        "outputs.public_key",
+        "is the same file as outputs.certificate",
+    );
+}
+
+#[test]
+fn the_transcript_as_the_certificate_is_refused_at_check() {
+    path_refused(
+        "transcript = \"out/root.transcript.jsonl\"",
+        "transcript = \"./out/root.pem\"",
+        "outputs.transcript",
+        "is the same file as outputs.certificate",
+    );
+}
+
+#[test]
+fn an_output_named_like_the_transcripts_journal_is_refused_at_check() {
+    path_refused(
+        "public_key = \"out/root.pub.pem\"",
+        "public_key = \"out/root.transcript.jsonl.partial\"",
+        "outputs.public_key",
+        "is the transcript's journal",
+    );
+}
+
+#[test]
+fn an_output_below_a_regular_file_is_refused_at_check() {
+    path_refused(
+        "certificate = \"out/root.pem\"",
+        "certificate = \"pin.txt/root.pem\"",
+        "outputs.certificate",
+        "is a file, not a folder",
+    );
+}
+
+#[test]
+fn an_output_with_a_trailing_slash_is_refused_at_check() {
+    path_refused(
+        "certificate = \"out/root.pem\"",
+        "certificate = \"out/root/\"",
+        "outputs.certificate",
+        "ends with a slash",
+    );
+}
+
+#[test]
+fn an_output_in_a_folder_that_cannot_be_written_is_refused_at_check() {
+    path_refused(
+        "certificate = \"out/root.pem\"",
+        "certificate = \"/proc/rootca/root.pem\"",
+        "outputs.certificate",
+        "cannot be written",
+    );
+}
+
+#[test]
+fn an_output_named_like_rootcas_temporary_files_is_refused_at_check() {
+    path_refused(
+        "certificate = \"out/root.pem\"",
+        "certificate = \"out/.rootca-x.partial\"",
+        "outputs.certificate",
+        "temporary files",
     );
 }
 

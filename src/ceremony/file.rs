@@ -16,7 +16,7 @@ use x509_cert::time::Time;
 use super::kinds::{self, REGISTRY};
 use super::{Ceremony, CeremonyError, HsmSpec, KeySpec};
 use crate::hsm::PinSource;
-use crate::output::{ensure_absent, sha256_hex};
+use crate::output::{ensure_absent, paths, sha256_hex};
 use crate::profile::algorithm::{KeyAlgorithm, SignatureAlgorithm};
 
 #[derive(Deserialize)]
@@ -204,16 +204,26 @@ pub(super) fn output(dir: &Path, p: &Path, field: &str, problems: &mut Problems)
     let full = resolve(dir, p);
     if p.as_os_str().is_empty() {
         problems.add(field, "must name a file");
-    } else if problems.outputs_must_be_absent && ensure_absent(&full).is_err() {
-        problems.add(field, format!("{} already exists; rootca never overwrites a file, so move it away or name another", full.display()));
-    } else if problems.outputs_must_be_absent && field == "outputs.transcript" {
-        let journal = crate::output::transcript::journal_path(&full);
-        if ensure_absent(&journal).is_err() {
-            problems.add(field, format!(
-                "{} is the journal of an interrupted ceremony; read it (rootca transcript verify), keep it with the ceremony records and move it away before running again",
-                journal.display()
-            ));
+        return full;
+    }
+    match paths::resolved(&full) {
+        Err(e) => problems.add(field, format!("{}: {e}", full.display())),
+        Ok(real) if problems.outputs_must_be_absent => {
+            if ensure_absent(&full).is_err() {
+                problems.add(field, format!("{} already exists; rootca never overwrites a file, so move it away or name another", full.display()));
+            } else if let Err(e) = paths::probe_writable(&real) {
+                problems.add(field, format!("{}: {e}", full.display()));
+            } else if field == "outputs.transcript" {
+                let journal = crate::output::transcript::journal_path(&full);
+                if ensure_absent(&journal).is_err() {
+                    problems.add(field, format!(
+                        "{} is the journal of an interrupted ceremony; read it (rootca transcript verify), keep it with the ceremony records and move it away before running again",
+                        journal.display()
+                    ));
+                }
+            }
         }
+        Ok(_) => {}
     }
     full
 }
@@ -439,14 +449,37 @@ pub(super) fn policies(list: &[String], field: &str, p: &mut Problems) -> Vec<Ob
         .collect()
 }
 
+/// No two outputs may be one file, however they are spelt, nor may an
+/// output be the transcript's journal (`outputs.transcript` + `.partial`).
 pub(super) fn distinct(outputs: &[(&str, &PathBuf)], p: &mut Problems) {
-    for (i, (field, path)) in outputs.iter().enumerate() {
-        if outputs[..i].iter().any(|(_, other)| other == path) {
+    let journal = outputs
+        .iter()
+        .find(|(field, _)| *field == "outputs.transcript")
+        .and_then(|(_, t)| paths::resolved(&crate::output::transcript::journal_path(t)).ok());
+    let mut seen: Vec<(&str, PathBuf)> = Vec::new();
+    for (field, path) in outputs {
+        let Ok(real) = paths::resolved(path) else {
+            continue; // already reported by `output`
+        };
+        if journal.as_ref() == Some(&real) {
             p.add(
                 field,
-                format!("{} is named twice among the outputs", path.display()),
+                format!(
+                    "{} is the transcript's journal, which rootca writes while the ceremony runs: name another file",
+                    path.display()
+                ),
+            );
+        } else if let Some((other, _)) = seen.iter().find(|(_, r)| *r == real) {
+            p.add(
+                field,
+                format!(
+                    "{} is the same file as {other} ({})",
+                    path.display(),
+                    real.display()
+                ),
             );
         }
+        seen.push((field, real));
     }
 }
 
