@@ -5,7 +5,8 @@
 //! - `hsm`: the PKCS#11 token, keys, signing;
 //! - `profile`: certificate profiles and the checks around signing;
 //! - `output`: artifacts written atomically, and the transcript;
-//! - `inspect`: readable summaries of certificates, CSRs and CRLs.
+//! - `inspect`: readable summaries of certificates, CSRs and CRLs;
+//! - `text`: what outside text may contain, and how it is shown.
 
 pub mod aws;
 pub mod ceremony;
@@ -13,3 +14,4 @@ pub mod hsm;
 pub mod inspect;
 pub mod output;
 pub mod profile;
+pub mod text;

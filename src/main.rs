@@ -16,6 +16,7 @@ use rootca::output::{Staged, ensure_absent, sha256_hex};
 use rootca::profile::csr::Csr;
 use rootca::profile::document::read_certificate;
 use rootca::profile::name_constraints::TestedName;
+use rootca::text::{shown, shown_lines};
 use x509_cert::Certificate;
 
 #[derive(Parser)]
@@ -158,12 +159,14 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match dispatch(cli.command) {
         Ok(()) => ExitCode::SUCCESS,
+        // What a file, a CSR or the HSM put into a message is shown
+        // escaped: it cannot rewrite the screen the witnesses read.
         Err(Failure::Refused(msg)) => {
-            eprintln!("rootca: refused: {msg}");
+            eprintln!("rootca: refused: {}", shown_lines(&msg));
             ExitCode::from(2)
         }
         Err(Failure::Failed(msg)) => {
-            eprintln!("rootca: failed: {msg}");
+            eprintln!("rootca: failed: {}", shown_lines(&msg));
             ExitCode::from(1)
         }
     }
@@ -231,9 +234,13 @@ fn dispatch(command: Command) -> Result<(), Failure> {
                     } else {
                         "REFUSED  "
                     };
-                    println!("{verdict}  {}  ({})", r.name, r.decision.reason);
+                    println!(
+                        "{verdict}  {}  ({})",
+                        shown(&r.name),
+                        shown(&r.decision.reason)
+                    );
                     for warning in &r.decision.warnings {
-                        println!("           warning: {warning}");
+                        println!("           warning: {}", shown(warning));
                     }
                 }
             }
@@ -265,7 +272,7 @@ fn dispatch(command: Command) -> Result<(), Failure> {
                         v.entries
                     );
                     for (file, hash) in &v.artifacts {
-                        println!("  artifact unchanged: {file}  SHA-256 {hash}");
+                        println!("  artifact unchanged: {}  SHA-256 {hash}", shown(file));
                     }
                     if !v.complete {
                         println!("  note: the ceremony did not complete (no closing entry)");
@@ -332,12 +339,12 @@ fn pca(aws: AwsArgs, command: PcaCommand) -> Result<(), Failure> {
                     "subject": d.subject, "key_algorithm": d.key_algorithm, "signing_algorithm": d.signing_algorithm,
                 }));
             } else {
-                println!("{}", d.arn);
+                println!("{}", shown(&d.arn));
                 println!("  status:             {}", d.status);
-                println!("  type:               {}", d.ca_type);
-                println!("  subject:            {}", d.subject);
-                println!("  key algorithm:      {}", d.key_algorithm);
-                println!("  signing algorithm:  {}", d.signing_algorithm);
+                println!("  type:               {}", shown(&d.ca_type));
+                println!("  subject:            {}", shown(&d.subject));
+                println!("  key algorithm:      {}", shown(&d.key_algorithm));
+                println!("  signing algorithm:  {}", shown(&d.signing_algorithm));
                 println!(
                     "  not before:         {}",
                     time(d.not_before).unwrap_or_else(|| "(no certificate yet)".into())
@@ -390,7 +397,7 @@ fn pca(aws: AwsArgs, command: PcaCommand) -> Result<(), Failure> {
                     InstallError::Aws(e) => aws_failure(e),
                 })?;
             for line in outcome.say(&arn) {
-                println!("{line}");
+                println!("{}", shown(&line));
             }
             Ok(())
         }

@@ -59,7 +59,12 @@ pub(super) struct Problems<'a> {
 }
 
 impl Problems<'_> {
+    /// One sentence per mistake; whatever of the file it quotes is shown
+    /// escaped, so a value cannot add lines of its own.
     pub fn add(&mut self, field: &str, message: impl std::fmt::Display) {
+        let message = crate::text::shown(&message.to_string());
+        let field = crate::text::shown(field);
+        let field = field.as_str();
         match line_of(self.text, field) {
             Some(line) => self.list.push(format!("{field} (line {line}): {message}")),
             None => self.list.push(format!("{field}: {message}")),
@@ -174,6 +179,7 @@ fn load_with(path: &Path, outputs_must_be_absent: bool) -> Result<Ceremony, Cere
             "must not be empty: it names the ceremony in the transcript",
         );
     }
+    plain_text(&name, "name", &mut p);
     match (body, p.list.is_empty()) {
         (Some(kind), true) => Ok(Ceremony {
             file: path.to_path_buf(),
@@ -189,6 +195,20 @@ fn invalid(file: &Path, problems: Vec<String>) -> CeremonyError {
     CeremonyError::Invalid {
         file: file.to_path_buf(),
         problems,
+    }
+}
+
+/// Text the witnesses will read: refused if it holds a character that
+/// changes how it looks (a newline, a terminal escape, a bidirectional
+/// override, NUL), named by its code point.
+pub(super) fn plain_text(value: &str, field: &str, p: &mut Problems) {
+    if let Some(c) = crate::text::deceptive_char(value) {
+        p.add(
+            field,
+            format!(
+                "contains {c}: it would change what the officers and witnesses read; remove it"
+            ),
+        );
     }
 }
 
@@ -235,6 +255,8 @@ pub(super) fn hsm_spec(s: &HsmSection, dir: &Path, p: &mut Problems) -> Option<H
             "must be the token's label (slot numbers are never used)",
         );
     }
+    plain_text(&s.token, "hsm.token", p);
+    plain_text(&s.module.to_string_lossy(), "hsm.module", p);
     let pin = match &s.pin {
         None => Some(PinSource::Prompt),
         Some(toml::Value::String(w)) if w == "prompt" => Some(PinSource::Prompt),
@@ -258,6 +280,7 @@ pub(super) fn hsm_spec(s: &HsmSection, dir: &Path, p: &mut Problems) -> Option<H
 }
 
 pub(super) fn key_spec(s: &KeySection, p: &mut Problems) -> Option<KeySpec> {
+    plain_text(&s.label, "key.label", p);
     if s.label.trim().is_empty() || s.label.chars().count() > 64 {
         p.add(
             "key.label",
@@ -420,11 +443,15 @@ pub(super) fn urls(list: &[String], field: &str, p: &mut Problems) -> Vec<String
         let ok =
             (u.starts_with("http://") || u.starts_with("https://") || u.starts_with("ldap://"))
                 && u.is_ascii()
-                && !u.contains(char::is_whitespace);
+                && !u.contains(char::is_whitespace)
+                && crate::text::deceptive_char(u).is_none();
         if !ok {
             p.add(
                 field,
-                format!("\"{u}\" is not an http://, https:// or ldap:// URL in ASCII"),
+                format!(
+                    "\"{}\" is not an http://, https:// or ldap:// URL in printable ASCII",
+                    u.escape_debug()
+                ),
             );
         }
     }

@@ -6,6 +6,7 @@
 use std::fmt::Write;
 
 use super::Ceremony;
+use crate::text::shown;
 
 /// Which step of the step library (or of a kind's own) a plan entry is.
 pub type StepId = &'static str;
@@ -94,7 +95,7 @@ impl Plan {
     pub fn render_text(&self) -> String {
         let mut s = String::new();
         for (k, v) in self.header() {
-            let _ = writeln!(s, "{k:<13} {v}");
+            let _ = writeln!(s, "{k:<13} {}", shown(&v));
         }
         let _ = writeln!(
             s,
@@ -106,9 +107,9 @@ impl Plan {
             } else {
                 ""
             };
-            let _ = writeln!(s, "{:>2}. {}{confirm}", step.number, step.title);
+            let _ = writeln!(s, "{:>2}. {}{confirm}", step.number, shown(&step.title));
             for d in &step.details {
-                let _ = writeln!(s, "      {d}");
+                let _ = writeln!(s, "      {}", shown(d));
             }
         }
         s
@@ -118,10 +119,10 @@ impl Plan {
     pub fn render_markdown(&self) -> String {
         let c = &self.ceremony;
         let mut s = String::new();
-        let _ = writeln!(s, "# Ceremony runbook: {}\n", c.name);
+        let _ = writeln!(s, "# Ceremony runbook: {}\n", shown(&c.name));
         let _ = writeln!(s, "| | |\n|---|---|");
         for (k, v) in self.header() {
-            let _ = writeln!(s, "| {k} | `{v}` |");
+            let _ = writeln!(s, "| {k} | `{}` |", shown(&v));
         }
         let _ = writeln!(s, "\n## Before the ceremony\n");
         let _ = writeln!(
@@ -145,12 +146,12 @@ impl Plan {
             } else {
                 ""
             };
-            let _ = writeln!(s, "### {}. {}{confirm}\n", step.number, step.title);
+            let _ = writeln!(s, "### {}. {}{confirm}\n", step.number, shown(&step.title));
             for d in &step.details {
-                let _ = writeln!(s, "- {d}");
+                let _ = writeln!(s, "- {}", shown(d));
             }
             if let Some(w) = &step.witness {
-                let _ = writeln!(s, "\n**Witness:** {w}");
+                let _ = writeln!(s, "\n**Witness:** {}", shown(w));
             }
             let _ = writeln!(
                 s,

@@ -11,6 +11,7 @@ use super::error::{CeremonyError, Change, RejectsInput, StepError, StepFailure};
 use super::plan::{Plan, Step, StepId};
 use super::steps::Done;
 use crate::output::transcript::{Record, Transcript};
+use crate::text::shown;
 
 pub struct RunOptions {
     /// Run without stopping at confirmation points.
@@ -75,7 +76,12 @@ impl Run<'_> {
             });
         };
         self.next += 1;
-        println!("\n[{}/{}] {}", step.number, plan.steps.len(), step.title);
+        println!(
+            "\n[{}/{}] {}",
+            step.number,
+            plan.steps.len(),
+            shown(&step.title)
+        );
         if step.confirm && !self.yes && !confirm(step.number, &step.title) {
             self.record(Record {
                 step: Some(step.number),
@@ -95,7 +101,7 @@ impl Run<'_> {
             }
         };
         for line in &done.say {
-            println!("      {line}");
+            println!("      {}", shown(line));
         }
         if !done.changes.is_empty() {
             self.transcript.changed_something();
@@ -177,7 +183,7 @@ pub fn run(plan: &Plan, options: &RunOptions) -> Result<Summary, CeremonyError> 
         })
         .map_err(CeremonyError::Transcript)?;
 
-    println!("Ceremony: {} ({})", c.name, c.kind.name());
+    println!("Ceremony: {} ({})", shown(&c.name), c.kind.name());
     let mut run = Run {
         plan,
         yes: options.yes,

@@ -5,6 +5,7 @@ use super::{
     CertificateDetails, CrlDetails, Details, DocumentKind, Encoding, ExtensionInfo, Report,
     RequestDetails, SelfSignature, TimeInfo,
 };
+use crate::text::shown;
 
 /// Width of the label column in the text rendering.
 const LABEL_WIDTH: usize = 22;
@@ -105,7 +106,7 @@ fn request(out: &mut String, r: &RequestDetails) {
             "    {} ({}): {}\n",
             attr.name,
             attr.oid,
-            attr.values.join(", ")
+            shown(&attr.values.join(", "))
         ));
     }
 }
@@ -144,13 +145,20 @@ fn crl(out: &mut String, c: &CrlDetails) {
             r.serial, r.date.rfc3339
         ));
         for ext in &r.other_extensions {
-            out.push_str(&format!("        {}: {}\n", ext.name, ext.lines.join("; ")));
+            out.push_str(&format!(
+                "        {}: {}\n",
+                ext.name,
+                shown(&ext.lines.join("; "))
+            ));
         }
     }
 }
 
 /// Renders the label column and its value(s); further values align under the first.
 fn field(out: &mut String, indent: usize, label: &str, value: &str) {
+    // The value comes from the document: shown escaped, it cannot add a
+    // line or rewrite the screen.
+    let value = shown(value);
     let label = format!("{label}:");
     out.push_str(&format!(
         "{:indent$}{label:<width$}{value}\n",
@@ -177,11 +185,11 @@ fn extension_block(out: &mut String, title: &str, extensions: &[ExtensionInfo]) 
             ext.name.clone()
         };
         match ext.lines.as_slice() {
-            [one] => out.push_str(&format!("    {name}{critical}: {one}\n")),
+            [one] => out.push_str(&format!("    {name}{critical}: {}\n", shown(one))),
             lines => {
                 out.push_str(&format!("    {name}{critical}:\n"));
                 for line in lines {
-                    out.push_str(&format!("        {line}\n"));
+                    out.push_str(&format!("        {}\n", shown(line)));
                 }
             }
         }

@@ -183,6 +183,12 @@ pub fn subject_problems(name: &Name) -> Vec<String> {
         if text.trim().is_empty() {
             problems.push(format!("attribute {} is empty", atv.oid));
         }
+        if let Some(c) = crate::text::deceptive_char(&text) {
+            problems.push(format!(
+                "attribute {} contains {c}, which would change what the witnesses read",
+                atv.oid
+            ));
+        }
         if atv.oid == rfc4519::COUNTRY_NAME
             && !(text.len() == 2 && text.bytes().all(|b| b.is_ascii_uppercase()))
         {

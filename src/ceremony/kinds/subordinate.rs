@@ -12,8 +12,8 @@ use x509_cert::time::Validity;
 use super::Entry;
 use crate::aws::AwsSettings;
 use crate::ceremony::file::{
-    HsmSection, Problems, Source, distinct, hsm_spec, output, path_len, policies, read_input,
-    resolve, signature, time_text, urls, validity,
+    HsmSection, Problems, Source, distinct, hsm_spec, output, path_len, plain_text, policies,
+    read_input, resolve, signature, time_text, urls, validity,
 };
 use crate::ceremony::steps::certificate::{self, Artifact};
 use crate::ceremony::steps::private_ca::{self, CaExpectations, CheckedCa};
@@ -231,6 +231,16 @@ fn subordinate_body(
             "must be the label of the root key in the HSM",
         );
     }
+    plain_text(&issuer.key_label, "issuer.key_label", p);
+    for (field, value) in [
+        ("aws.region", &aws.region),
+        ("aws.profile", &aws.profile),
+        ("aws.endpoint_url", &aws.endpoint_url),
+    ] {
+        if let Some(v) = value {
+            plain_text(v, field, p);
+        }
+    }
     let import = import.map(|i| {
         check_arn(&i.private_ca_arn, "import.private_ca_arn", p);
         ImportSpec {
@@ -367,6 +377,26 @@ fn subordinate_body(
     let ca_issuers = urls(&c.aia_ca_issuers, "certificate.aia_ca_issuers", p);
     let policies = policies(&c.policies, "certificate.policies", p);
     let nc = c.name_constraints.unwrap_or_default();
+    for (list, entries) in [
+        ("permitted_dns", &nc.permitted_dns),
+        ("excluded_dns", &nc.excluded_dns),
+        ("permitted_ip", &nc.permitted_ip),
+        ("excluded_ip", &nc.excluded_ip),
+        ("permitted_email", &nc.permitted_email),
+        ("excluded_email", &nc.excluded_email),
+        ("permitted_uri", &nc.permitted_uri),
+        ("excluded_uri", &nc.excluded_uri),
+        ("permitted_dn", &nc.permitted_dn),
+        ("excluded_dn", &nc.excluded_dn),
+    ] {
+        for (i, entry) in entries.iter().enumerate() {
+            plain_text(
+                entry,
+                &format!("certificate.name_constraints.{list} entry {}", i + 1),
+                p,
+            );
+        }
+    }
     let lists = NameConstraintLists {
         permitted_dns: nc.permitted_dns,
         excluded_dns: nc.excluded_dns,
@@ -497,6 +527,7 @@ fn issuer_facts(
 
 /// An ARN of a Private CA certificate authority, in form only.
 fn check_arn(arn: &str, field: &str, p: &mut Problems) {
+    plain_text(arn, field, p);
     let parts: Vec<&str> = arn.splitn(6, ':').collect();
     let ok = parts.len() == 6
         && parts[0] == "arn"
