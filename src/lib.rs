@@ -11,6 +11,7 @@
 pub mod aws;
 pub mod ceremony;
 pub mod hsm;
+pub mod input;
 pub mod inspect;
 pub mod output;
 pub mod profile;

@@ -11,6 +11,7 @@ use rootca::aws::{AwsError, AwsSettings};
 use rootca::ceremony::install::{InstallError, install};
 use rootca::ceremony::runner::{RunOptions, run};
 use rootca::ceremony::{CeremonyError, Plan, load, load_content};
+use rootca::input::{limit, read_bounded};
 use rootca::output::transcript::{self, TranscriptError};
 use rootca::output::{Staged, ensure_absent, sha256_hex};
 use rootca::profile::csr::Csr;
@@ -247,7 +248,7 @@ fn dispatch(command: Command) -> Result<(), Failure> {
             Ok(())
         }
         Command::Inspect { path, json } => {
-            let bytes = std::fs::read(&path)
+            let bytes = read_bounded(&path, limit::DOCUMENT)
                 .map_err(|e| Failure::Refused(format!("cannot read {}: {e}", path.display())))?;
             let report = rootca::inspect::inspect(&bytes)
                 .map_err(|e| Failure::Refused(format!("{}: {e}", path.display())))?;
@@ -293,8 +294,8 @@ fn aws_failure(e: AwsError) -> Failure {
     Failure::Failed(e.to_string())
 }
 
-fn read_file(path: &PathBuf) -> Result<Vec<u8>, Failure> {
-    std::fs::read(path)
+fn read_file(path: &std::path::Path, limit: u64) -> Result<Vec<u8>, Failure> {
+    read_bounded(path, limit)
         .map_err(|e| Failure::Refused(format!("cannot read {}: {e}", path.display())))
 }
 
@@ -307,7 +308,7 @@ fn pca(aws: AwsArgs, command: PcaCommand) -> Result<(), Failure> {
     // A spec is checked before anything is sent.
     let spec = match &command {
         PcaCommand::CreateSubordinate { spec } => {
-            let text = String::from_utf8(read_file(spec)?)
+            let text = String::from_utf8(read_file(spec, limit::SPEC)?)
                 .map_err(|_| Failure::Refused(format!("{} is not UTF-8 text", spec.display())))?;
             let parsed: SubordinateSpec = toml::from_str(&text)
                 .map_err(|e| Failure::Refused(format!("{}: {e}", spec.display())))?;
@@ -378,9 +379,9 @@ fn pca(aws: AwsArgs, command: PcaCommand) -> Result<(), Failure> {
             chain,
             replace,
         } => {
-            let (cert, _) = read_certificate(&read_file(&certificate)?)
+            let (cert, _) = read_certificate(&read_file(&certificate, limit::CERTIFICATE)?)
                 .map_err(|e| Failure::Refused(format!("{} {e}", certificate.display())))?;
-            let chain_bytes = read_file(&chain)?;
+            let chain_bytes = read_file(&chain, limit::CHAIN)?;
             let chain_certs = Certificate::load_pem_chain(&chain_bytes).map_err(|e| {
                 Failure::Refused(format!(
                     "{} is not a PEM chain of certificates: {e}",

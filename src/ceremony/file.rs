@@ -16,6 +16,7 @@ use x509_cert::time::Time;
 use super::kinds::{self, REGISTRY};
 use super::{Ceremony, CeremonyError, HsmSpec, KeySpec};
 use crate::hsm::PinSource;
+use crate::input::{limit, read_bounded};
 use crate::output::{ensure_absent, paths, sha256_hex};
 use crate::profile::algorithm::{KeyAlgorithm, SignatureAlgorithm};
 
@@ -105,8 +106,45 @@ pub(super) fn parse_strict<'de, T: Deserialize<'de>>(
 ) -> Result<T, CeremonyError> {
     toml::from_str(text).map_err(|e| CeremonyError::Syntax {
         file: path.to_path_buf(),
-        message: e.to_string(),
+        message: syntax_message(text, &e),
     })
+}
+
+/// A parse error without the source line it is in: the line may hold a
+/// PIN written where none belongs (`pin = secret`), and a message is seen
+/// by everyone in the room. Inside `[hsm]` even the values the parser
+/// quotes are left out.
+fn syntax_message(text: &str, e: &toml::de::Error) -> String {
+    let message = e.message().trim().replace('\n', "; ");
+    let Some(span) = e.span() else {
+        return format!("not valid TOML: {message}");
+    };
+    let before = &text[..span.start.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+    let in_hsm = before
+        .lines()
+        .rev()
+        .map(str::trim)
+        .find(|l| l.starts_with('['))
+        .is_some_and(|header| header.trim_matches(|c| c == '[' || c == ']').trim() == "hsm");
+    let message = if in_hsm {
+        redact_quoted(&message)
+    } else {
+        message
+    };
+    format!(
+        "line {line}, column {column}: {message} (the line itself is not shown: it may hold a secret)"
+    )
+}
+
+/// Replaces what a message quotes between backticks by an ellipsis.
+fn redact_quoted(message: &str) -> String {
+    let mut out = String::new();
+    for (i, part) in message.split('`').enumerate() {
+        out.push_str(if i % 2 == 1 { "`…`" } else { part });
+    }
+    out
 }
 
 /// Reads, parses and validates a ceremony file, as `check` and `run` do.
@@ -121,7 +159,7 @@ pub fn load_content(path: &Path) -> Result<Ceremony, CeremonyError> {
 }
 
 fn load_with(path: &Path, outputs_must_be_absent: bool) -> Result<Ceremony, CeremonyError> {
-    let bytes = std::fs::read(path).map_err(|source| CeremonyError::Read {
+    let bytes = read_bounded(path, limit::CEREMONY_FILE).map_err(|source| CeremonyError::Read {
         file: path.to_path_buf(),
         source,
     })?;
@@ -364,7 +402,7 @@ pub(super) fn parse_time(value: &str, field: &str, p: &mut Problems) -> Option<T
 }
 
 pub(super) fn read_input(path: &Path, field: &str, p: &mut Problems) -> Option<Vec<u8>> {
-    match std::fs::read(path) {
+    match read_bounded(path, limit::CERTIFICATE) {
         Ok(bytes) => Some(bytes),
         Err(e) => {
             p.add(field, format!("cannot read {}: {e}", path.display()));

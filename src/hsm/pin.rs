@@ -28,6 +28,23 @@ impl PinSource {
         }
     }
 
+    /// A warning for the officer when the PIN is less protected than it
+    /// should be: a PIN file that others than its owner can read.
+    pub fn warning(&self) -> Option<String> {
+        use std::os::unix::fs::PermissionsExt;
+        let Self::File(path) = self else {
+            return None;
+        };
+        let mode = std::fs::metadata(path).ok()?.permissions().mode() & 0o777;
+        (mode & 0o077 != 0).then(|| {
+            format!(
+                "warning: the PIN file {} can be read by others than its owner (mode {mode:04o}): chmod 600 {}",
+                path.display(),
+                path.display()
+            )
+        })
+    }
+
     pub fn read(&self, token: &str) -> Result<AuthPin, HsmError> {
         let pin: Zeroizing<String> = match self {
             Self::Prompt => Zeroizing::new(
@@ -36,12 +53,17 @@ impl PinSource {
                 )?,
             ),
             Self::File(path) => {
-                let text = Zeroizing::new(std::fs::read_to_string(path).map_err(|e| {
-                    HsmError::Pin(format!(
-                        "could not read the PIN file {}: {e}",
-                        path.display()
-                    ))
-                })?);
+                let bytes = Zeroizing::new(
+                    crate::input::read_bounded(path, crate::input::limit::PIN_FILE).map_err(
+                        |e| {
+                            HsmError::Pin(format!(
+                                "could not read the PIN file {}: {e}",
+                                path.display()
+                            ))
+                        },
+                    )?,
+                );
+                let text = Zeroizing::new(String::from_utf8_lossy(&bytes).into_owned());
                 Zeroizing::new(text.lines().next().unwrap_or_default().to_string())
             }
             Self::Env(name) => Zeroizing::new(std::env::var(name).map_err(|_| {

@@ -38,6 +38,13 @@ impl Practice {
         )
         .expect("softhsm2.conf");
         std::fs::write(dir.path().join("pin.txt"), format!("{PIN}\n")).expect("pin file");
+        // As an officer keeps a PIN file: readable by its owner only.
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(
+            dir.path().join("pin.txt"),
+            std::fs::Permissions::from_mode(0o600),
+        )
+        .expect("pin file mode");
         let p = Self { dir, conf };
         p.init_token(TOKEN);
         p

@@ -39,20 +39,24 @@ fn spki_sha256(spki: &SubjectPublicKeyInfoOwned) -> Result<(String, String), Ste
 }
 
 pub fn login_step(hsm: &HsmSpec) -> Step {
+    let mut details = vec![
+        format!("PKCS#11 module: {}", hsm.module.display()),
+        format!("token label: \"{}\"", hsm.token),
+        format!("PIN: {}", hsm.pin.describe()),
+    ];
+    details.extend(hsm.pin.warning());
     Step::new(LOGIN, "Open the HSM and log in")
-        .details(vec![
-            format!("PKCS#11 module: {}", hsm.module.display()),
-            format!("token label: \"{}\"", hsm.token),
-            format!("PIN: {}", hsm.pin.describe()),
-        ])
+        .details(details)
         .witness("Only the officer holding the PIN sees it; it is never shown or recorded.")
 }
 
 pub fn login(spec: &HsmSpec) -> Result<Done<Session>, StepError> {
     let hsm = Hsm::open(&spec.module, &spec.token)?;
     let token = hsm.login(&spec.token, &spec.pin)?;
+    let mut say = vec![format!("logged in to token \"{}\"", spec.token)];
+    say.extend(spec.pin.warning());
     Ok(Done::new(Session { hsm, token })
-        .say(vec![format!("logged in to token \"{}\"", spec.token)])
+        .say(say)
         .details(serde_json::json!({ "module": spec.module, "token": spec.token })))
 }
 
