@@ -220,3 +220,44 @@ fn a_name_constraint_entry_with_a_nul_is_refused() {
     assert!(run.stderr.contains("U+0000 NUL"), "{}", run.stderr);
     assert_inert("check", &run.stderr);
 }
+
+#[test]
+fn domain_components_are_accepted_and_an_email_address_is_refused_in_a_subject() {
+    let p = Practice::new();
+    root_with_cn(&p, "Root,DC=example,DC=com");
+    let check = p.rootca(&["check", "root.toml"]);
+    assert_eq!(check.code, 0, "{}", check.stderr);
+    root_with_cn(&p, "Root,emailAddress=pki@example.com");
+    let run = p.rootca(&["check", "root.toml"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("emailAddress does not belong in a CA's name"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_label_is_limited_in_bytes_as_documented() {
+    let p = Practice::new();
+    // 32 two-byte characters: 32 characters, 64 bytes, accepted.
+    let ok = "é".repeat(32);
+    let text = root_toml("text", "ec-p256", "ecdsa-sha256", "root")
+        .replace("label = \"text\"", &format!("label = \"{ok}\""));
+    p.write("root.toml", &text);
+    assert_eq!(p.rootca(&["check", "root.toml"]).code, 0);
+    // 33 of them: 66 bytes, refused though only 33 characters.
+    let long = "é".repeat(33);
+    let text = root_toml("text", "ec-p256", "ecdsa-sha256", "root")
+        .replace("label = \"text\"", &format!("label = \"{long}\""));
+    p.write("root.toml", &text);
+    let run = p.rootca(&["check", "root.toml"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr
+            .contains("1 to 64 bytes of UTF-8 (this one is 66)"),
+        "{}",
+        run.stderr
+    );
+}

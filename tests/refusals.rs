@@ -467,6 +467,13 @@ fn stopping_at_the_signature_after_key_generation_exits_1_and_names_the_key() {
         .args(["run", "root.toml"]);
     let mut officer = common::Interactive::start(command);
     officer.wait_for(common::PROMPT, 1);
+    {
+        // While the ceremony runs its journal is the officer's alone.
+        use std::os::unix::fs::PermissionsExt;
+        let journal = p.path().join("out/root.transcript.jsonl.partial");
+        let mode = std::fs::metadata(journal).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "the journal is {mode:o}");
+    }
     officer.answer("yes");
     officer.wait_for(common::PROMPT, 2);
     officer.answer("no");

@@ -308,3 +308,26 @@ fn without_yes_the_officer_can_stop_before_key_generation() {
     );
     assert!(p.outputs().is_empty(), "left behind: {:?}", p.outputs());
 }
+
+#[test]
+fn artifacts_and_the_finished_transcript_are_0644_as_documented() {
+    use std::os::unix::fs::PermissionsExt;
+    let p = Practice::new();
+    p.write(
+        "root.toml",
+        &root_toml("modes", "ec-p256", "ecdsa-sha256", "root"),
+    );
+    p.rootca(&["run", "root.toml", "--yes"]).ok();
+    for f in [
+        "out/root.pem",
+        "out/root.pub.pem",
+        "out/root.transcript.jsonl",
+    ] {
+        let mode = std::fs::metadata(p.path().join(f))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777;
+        assert_eq!(mode, 0o644, "{f} is {mode:o}");
+    }
+}

@@ -319,10 +319,14 @@ pub(super) fn hsm_spec(s: &HsmSection, dir: &Path, p: &mut Problems) -> Option<H
 
 pub(super) fn key_spec(s: &KeySection, p: &mut Problems) -> Option<KeySpec> {
     plain_text(&s.label, "key.label", p);
-    if s.label.trim().is_empty() || s.label.chars().count() > 64 {
+    // CKA_LABEL is a byte string: the limit is in bytes of UTF-8.
+    if s.label.trim().is_empty() || s.label.len() > 64 {
         p.add(
             "key.label",
-            "must be 1 to 64 characters: the key is found by this label",
+            format!(
+                "must be 1 to 64 bytes of UTF-8 (this one is {}): the key is found by this label",
+                s.label.len()
+            ),
         );
     }
     let algorithm = KeyAlgorithm::from_str(&s.algorithm).ok();

@@ -101,9 +101,13 @@ impl Transcript {
             std::fs::create_dir_all(dir).map_err(write)?;
             created_dir = Some(dir.to_path_buf());
         }
+        // The journal of a running ceremony is the officer's alone; the
+        // finished transcript is a public record (0644, like the artifacts).
+        use std::os::unix::fs::OpenOptionsExt;
         let file = OpenOptions::new()
             .write(true)
             .create_new(true)
+            .mode(0o600)
             .open(&journal)
             .map_err(|e| {
                 if e.kind() == std::io::ErrorKind::AlreadyExists {
@@ -175,6 +179,9 @@ impl Transcript {
             }
         })?;
         std::fs::remove_file(&self.journal).map_err(write)?;
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&self.path, std::fs::Permissions::from_mode(0o644))
+            .map_err(write)?;
         Ok(self.path)
     }
 

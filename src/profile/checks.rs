@@ -156,8 +156,13 @@ pub const CHECKS: &[Check] = &[
     },
 ];
 
+/// PKCS #9 emailAddress, which RFC 5280 (4.1.2.6) keeps only for legacy
+/// end-entity names: a CA's name does without it.
+const EMAIL_ADDRESS: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.1");
+
 /// What RFC 5280's upper bounds and the PKIX profile allow in a CA's name:
-/// every value present, countryName two letters, lengths within bounds.
+/// every value present, countryName two letters, lengths within bounds, no
+/// emailAddress, nothing that changes how the name looks.
 pub fn subject_problems(name: &Name) -> Vec<String> {
     use const_oid::db::rfc4519;
     let bounds = [
@@ -170,12 +175,29 @@ pub fn subject_problems(name: &Name) -> Vec<String> {
     ];
     let mut problems = Vec::new();
     for atv in name.iter() {
-        let text = atv.value.decode_as::<String>().ok().or_else(|| {
-            atv.value
-                .decode_as::<der::asn1::PrintableString>()
-                .ok()
-                .map(|s| s.to_string())
-        });
+        if atv.oid == EMAIL_ADDRESS {
+            problems.push(
+                "emailAddress does not belong in a CA's name (RFC 5280 4.1.2.6 keeps it for legacy end-entity names; pkilint reports it): leave it out".into(),
+            );
+            continue;
+        }
+        // UTF8String, PrintableString, or IA5String (domainComponent).
+        let text = atv
+            .value
+            .decode_as::<String>()
+            .ok()
+            .or_else(|| {
+                atv.value
+                    .decode_as::<der::asn1::PrintableString>()
+                    .ok()
+                    .map(|s| s.to_string())
+            })
+            .or_else(|| {
+                atv.value
+                    .decode_as::<der::asn1::Ia5String>()
+                    .ok()
+                    .map(|s| s.to_string())
+            });
         let Some(text) = text else {
             problems.push(format!("attribute {} is not a text value", atv.oid));
             continue;
