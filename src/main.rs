@@ -283,7 +283,11 @@ fn dispatch(command: Command) -> Result<(), Failure> {
 }
 
 fn aws_failure(e: AwsError) -> Failure {
-    Failure::Failed(e.to_string())
+    match e {
+        // A ROOTCA_AWS_*_TIMEOUT_SECS the officer set: input, refused before any call.
+        e @ AwsError::InvalidTimeout { .. } => Failure::Refused(e.to_string()),
+        e => Failure::Failed(e.to_string()),
+    }
 }
 
 fn read_file(path: &PathBuf) -> Result<Vec<u8>, Failure> {
