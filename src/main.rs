@@ -133,11 +133,16 @@ enum PcaCommand {
 
 #[derive(Subcommand)]
 enum TranscriptCommand {
-    /// Check a transcript's hash chain and the artifacts it names.
+    /// Check a transcript's hash chain and the artifacts it names, and
+    /// list the files of its folder it does not vouch for.
     Verify {
         path: PathBuf,
         #[arg(long)]
         json: bool,
+        /// The last entry hash the witnesses wrote down: fails unless the
+        /// transcript ends with it (case and spaces do not matter).
+        #[arg(long, value_name = "HASH")]
+        expect_last: Option<String>,
     },
 }
 
@@ -261,8 +266,13 @@ fn dispatch(command: Command) -> Result<(), Failure> {
         }
         Command::Pca { aws, command } => pca(aws, command),
         Command::Transcript {
-            command: TranscriptCommand::Verify { path, json },
-        } => match transcript::verify(&path) {
+            command:
+                TranscriptCommand::Verify {
+                    path,
+                    json,
+                    expect_last,
+                },
+        } => match transcript::verify(&path, expect_last.as_deref()) {
             Ok(v) => {
                 if json {
                     print_json(&serde_json::json!(v));
@@ -275,23 +285,63 @@ fn dispatch(command: Command) -> Result<(), Failure> {
                     for (file, hash) in &v.artifacts {
                         println!("  artifact unchanged: {}  SHA-256 {hash}", shown(file));
                     }
-                    if !v.complete {
-                        println!("  note: the ceremony did not complete (no closing entry)");
+                    if v.closed && !v.complete {
+                        println!(
+                            "  note: the ceremony did not complete (it ends with \"ceremony failed\")"
+                        );
+                    }
+                    if !v.closed {
+                        println!(
+                            "  WARNING: no closing entry (\"ceremony complete\" or \"ceremony failed\"): \
+                             the transcript may have been cut off{}",
+                            if v.last_hash_expected {
+                                "; its last hash is the one given with --expect-last, so nothing was cut off after it"
+                            } else {
+                                ". Only --expect-last HASH, with the last hash the witnesses wrote \
+                                 down, can prove it was not"
+                            }
+                        );
                     }
                     println!("  last entry hash: {}", v.last_hash);
+                    if v.last_hash_expected {
+                        println!("  last entry hash matches --expect-last");
+                    }
+                    if !v.not_vouched_for.is_empty() {
+                        println!(
+                            "  not vouched for by this transcript: {}",
+                            v.not_vouched_for.join(", ")
+                        );
+                    }
                 }
-                Ok(())
+                if v.not_vouched_for.is_empty() {
+                    Ok(())
+                } else {
+                    Err(Failure::Refused(format!(
+                        "{}: not vouched for by this transcript: {} (files in its folder that no \
+                         entry names as an output: do not trust them on this transcript's word)",
+                        path.display(),
+                        v.not_vouched_for.join(", ")
+                    )))
+                }
             }
-            Err(e @ (TranscriptError::Broken { .. } | TranscriptError::Empty { .. })) => {
-                Err(Failure::Refused(e.to_string()))
-            }
+            Err(
+                e @ (TranscriptError::Broken { .. }
+                | TranscriptError::Empty { .. }
+                | TranscriptError::TooLarge { .. }
+                | TranscriptError::NotAFile { .. }
+                | TranscriptError::InvalidExpectedHash { .. }),
+            ) => Err(Failure::Refused(e.to_string())),
             Err(e) => Err(Failure::Failed(e.to_string())),
         },
     }
 }
 
 fn aws_failure(e: AwsError) -> Failure {
-    Failure::Failed(e.to_string())
+    match e {
+        // A ROOTCA_AWS_*_TIMEOUT_SECS the officer set: input, refused before any call.
+        e @ AwsError::InvalidTimeout { .. } => Failure::Refused(e.to_string()),
+        e => Failure::Failed(e.to_string()),
+    }
 }
 
 fn read_file(path: &std::path::Path, limit: u64) -> Result<Vec<u8>, Failure> {

@@ -5,7 +5,10 @@
 //! config and credentials files, SSO, web identity, container and instance
 //! roles) with `BehaviorVersion::latest()`, so the SDK's standard bounded
 //! retry applies; rootca adds no retry loop of its own. Region, profile and
-//! endpoint from the ceremony file override the chain. Every SDK failure is
+//! endpoint from the ceremony file override the chain. Every call is bounded
+//! by the [`AwsTimeouts`] (connect, each attempt, the whole operation with its
+//! retries), which the `ROOTCA_AWS_*_TIMEOUT_SECS` variables can change; a
+//! timeout that fires is an [`AwsError::Timeout`] naming it. Every SDK failure is
 //! turned into an [`AwsError`] by its error code and metadata, never by the
 //! text of a message, and each message names the operation, the resource and
 //! what the officer can do about it.
@@ -15,7 +18,11 @@
 pub mod pca;
 
 use std::error::Error as StdError;
+use std::ffi::OsString;
+use std::fmt;
+use std::time::Duration;
 
+use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, ConfigLoader, Region};
 use aws_credential_types::provider::error::CredentialsError;
 use aws_sdk_acmpca::config::endpoint::{Params, ResolveEndpoint};
@@ -40,6 +47,148 @@ pub struct AwsSettings {
     /// Endpoint URL (a VPC endpoint or a local emulator). When given it wins
     /// over AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_ACM_PCA.
     pub endpoint_url: Option<String>,
+}
+
+/// Environment variable that sets [`AwsTimeouts::connect`], in seconds.
+pub const CONNECT_TIMEOUT_VAR: &str = "ROOTCA_AWS_CONNECT_TIMEOUT_SECS";
+/// Environment variable that sets [`AwsTimeouts::attempt`], in seconds.
+pub const ATTEMPT_TIMEOUT_VAR: &str = "ROOTCA_AWS_ATTEMPT_TIMEOUT_SECS";
+/// Environment variable that sets [`AwsTimeouts::operation`], in seconds.
+pub const OPERATION_TIMEOUT_VAR: &str = "ROOTCA_AWS_OPERATION_TIMEOUT_SECS";
+
+/// The longest timeout the variables accept, in seconds (one hour).
+pub const MAX_TIMEOUT_SECS: f64 = 3600.0;
+
+/// How long rootca waits for AWS: every call is bounded by all three.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AwsTimeouts {
+    /// To open the TCP (and TLS) connection to the endpoint. Default 10 s.
+    pub connect: Duration,
+    /// For one attempt, from sending the request to the whole answer.
+    /// The SDK's standard retry may make further attempts. Default 30 s.
+    pub attempt: Duration,
+    /// For the whole operation: every attempt and the waits between them.
+    /// Default 120 s.
+    pub operation: Duration,
+}
+
+impl Default for AwsTimeouts {
+    fn default() -> Self {
+        AwsTimeouts {
+            connect: Duration::from_secs(10),
+            attempt: Duration::from_secs(30),
+            operation: Duration::from_secs(120),
+        }
+    }
+}
+
+impl AwsTimeouts {
+    /// The defaults, each replaced by its environment variable when set
+    /// ([`CONNECT_TIMEOUT_VAR`], [`ATTEMPT_TIMEOUT_VAR`],
+    /// [`OPERATION_TIMEOUT_VAR`]): seconds, decimals allowed, more than 0
+    /// and at most [`MAX_TIMEOUT_SECS`]. Anything else is
+    /// [`AwsError::InvalidTimeout`], never silently the default.
+    pub fn from_env() -> Result<AwsTimeouts, AwsError> {
+        AwsTimeouts::from_lookup(|name| std::env::var_os(name))
+    }
+
+    /// Like [`AwsTimeouts::from_env`], with the variables read through `get`.
+    pub fn from_lookup(get: impl Fn(&str) -> Option<OsString>) -> Result<AwsTimeouts, AwsError> {
+        let mut timeouts = AwsTimeouts::default();
+        for (variable, slot) in [
+            (CONNECT_TIMEOUT_VAR, &mut timeouts.connect),
+            (ATTEMPT_TIMEOUT_VAR, &mut timeouts.attempt),
+            (OPERATION_TIMEOUT_VAR, &mut timeouts.operation),
+        ] {
+            if let Some(value) = get(variable) {
+                *slot = parse_seconds(variable, &value)?;
+            }
+        }
+        Ok(timeouts)
+    }
+
+    /// The SDK's timeout configuration: connect, operation attempt and
+    /// operation timeouts set, no separate read timeout.
+    pub fn timeout_config(&self) -> TimeoutConfig {
+        TimeoutConfig::builder()
+            .connect_timeout(self.connect)
+            .operation_attempt_timeout(self.attempt)
+            .operation_timeout(self.operation)
+            .build()
+    }
+}
+
+fn parse_seconds(variable: &'static str, value: &std::ffi::OsStr) -> Result<Duration, AwsError> {
+    let invalid = |problem: &'static str| AwsError::InvalidTimeout {
+        variable,
+        value: value.to_string_lossy().into_owned(),
+        problem,
+    };
+    let text = value
+        .to_str()
+        .ok_or_else(|| invalid("it is not UTF-8 text"))?;
+    let seconds: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| invalid("it is not a number of seconds"))?;
+    if !seconds.is_finite() || seconds <= 0.0 {
+        return Err(invalid("it must be more than 0 seconds"));
+    }
+    if seconds > MAX_TIMEOUT_SECS {
+        return Err(invalid("it must be at most 3600 seconds (one hour)"));
+    }
+    Duration::try_from_secs_f64(seconds).map_err(|_| invalid("it is not a number of seconds"))
+}
+
+/// Which of the [`AwsTimeouts`] fired.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimeoutKind {
+    /// Opening the connection took too long.
+    Connect,
+    /// One attempt got no complete answer in time, and the SDK's retry gave up.
+    OperationAttempt,
+    /// The whole operation, retries included, took too long.
+    Operation,
+}
+
+impl TimeoutKind {
+    /// The environment variable that sets this timeout.
+    pub fn variable(self) -> &'static str {
+        match self {
+            TimeoutKind::Connect => CONNECT_TIMEOUT_VAR,
+            TimeoutKind::OperationAttempt => ATTEMPT_TIMEOUT_VAR,
+            TimeoutKind::Operation => OPERATION_TIMEOUT_VAR,
+        }
+    }
+}
+
+impl fmt::Display for TimeoutKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            TimeoutKind::Connect => "connect timeout",
+            TimeoutKind::OperationAttempt => "operation attempt timeout",
+            TimeoutKind::Operation => "operation timeout",
+        })
+    }
+}
+
+/// What a timeout bounds, for messages.
+fn timeout_meaning(which: TimeoutKind, attempts: u32) -> String {
+    match which {
+        TimeoutKind::Connect => "no connection could be opened in that time".to_string(),
+        TimeoutKind::OperationAttempt => format!(
+            "the endpoint did not answer an attempt in that time; the SDK's standard retry \
+             makes up to {attempts} attempts"
+        ),
+        TimeoutKind::Operation => {
+            "the call, with all the SDK's retries, did not end in that time".to_string()
+        }
+    }
+}
+
+/// Seconds as an officer reads them: `30`, `0.5`.
+fn seconds_text(seconds: f64) -> String {
+    format!("{seconds}")
 }
 
 /// A failed AWS step, described for the officer running the ceremony.
@@ -197,7 +346,38 @@ pub enum AwsError {
         request_id: Option<String>,
     },
 
-    /// The endpoint could not be reached (connection refused, DNS, TLS, timeout).
+    /// A timeout of [`AwsTimeouts`] fired: the endpoint did not answer in time.
+    #[error(
+        "{operation} on {target}: no answer from {endpoint} in time: the {which} of {} s fired \
+         ({}). Check the network, the proxy or VPC endpoint, and `endpoint_url` / \
+         AWS_ENDPOINT_URL; {} sets this timeout (seconds). A call that changes something (an \
+         import, a creation) may still have been carried out: check the certificate authority \
+         (`rootca pca describe`) before repeating the step",
+        seconds_text(*.seconds), timeout_meaning(*.which, *.attempts), .which.variable()
+    )]
+    Timeout {
+        operation: &'static str,
+        target: String,
+        endpoint: String,
+        which: TimeoutKind,
+        /// The length of the timeout that fired.
+        seconds: f64,
+        /// The most attempts the SDK's retry makes.
+        attempts: u32,
+    },
+
+    /// A `ROOTCA_AWS_*_TIMEOUT_SECS` variable has a value rootca cannot use.
+    #[error(
+        "{variable}={value:?} cannot be used: {problem}. Give the timeout in seconds, e.g. \
+         {variable}=30, or unset it for the default"
+    )]
+    InvalidTimeout {
+        variable: &'static str,
+        value: String,
+        problem: &'static str,
+    },
+
+    /// The endpoint could not be reached (connection refused, DNS, TLS).
     #[error(
         "{operation} on {target}: could not reach AWS Private CA at {endpoint}: {detail}. Check \
          the network, the proxy or VPC endpoint, and `endpoint_url` / AWS_ENDPOINT_URL"
@@ -272,6 +452,42 @@ pub(crate) struct Context {
     pub(crate) endpoint: String,
     pub(crate) credential_sources: String,
     pub(crate) max_attempts: u32,
+    pub(crate) timeouts: ConfiguredTimeouts,
+}
+
+/// The timeouts a client was built with, as its configuration holds them
+/// (`None`: not set).
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct ConfiguredTimeouts {
+    pub(crate) connect: Option<Duration>,
+    pub(crate) attempt: Option<Duration>,
+    pub(crate) operation: Option<Duration>,
+}
+
+impl ConfiguredTimeouts {
+    pub(crate) fn of(client: &aws_sdk_acmpca::Client) -> ConfiguredTimeouts {
+        client
+            .config()
+            .timeout_config()
+            .map_or_else(ConfiguredTimeouts::default, |t| ConfiguredTimeouts {
+                connect: t.connect_timeout(),
+                attempt: t.operation_attempt_timeout(),
+                operation: t.operation_timeout(),
+            })
+    }
+
+    /// Which timeout ended a call that took `elapsed` with the SDK's
+    /// TimeoutError. The SDK does not say (its error type is private), but
+    /// only the operation timeout fires at or after its own length: an
+    /// attempt timeout that ends the call fires before it.
+    fn which_fired(&self, elapsed: Duration) -> Option<(TimeoutKind, Duration)> {
+        match (self.operation, self.attempt) {
+            (Some(op), _) if elapsed >= op => Some((TimeoutKind::Operation, op)),
+            (_, Some(attempt)) => Some((TimeoutKind::OperationAttempt, attempt)),
+            (Some(op), None) => Some((TimeoutKind::Operation, op)),
+            (None, None) => None,
+        }
+    }
 }
 
 /// One call: which operation, on what, and which states it accepts.
@@ -297,13 +513,16 @@ fn sources_for_profile(profile: &str) -> String {
 }
 
 /// Loads the SDK configuration through the standard chain with `settings`
-/// applied, then lets `adjust` change the loader (tests use it for explicit
-/// credentials or short timeouts). Must run inside a tokio runtime.
+/// and `timeouts` applied, then lets `adjust` change the loader (tests use
+/// it for explicit credentials or other timeouts). Must run inside a tokio
+/// runtime.
 pub(crate) async fn load_client(
     settings: &AwsSettings,
+    timeouts: &AwsTimeouts,
     adjust: impl FnOnce(ConfigLoader) -> ConfigLoader,
 ) -> Result<(aws_sdk_acmpca::Client, Context), AwsError> {
-    let mut loader = aws_config::defaults(BehaviorVersion::latest());
+    let mut loader =
+        aws_config::defaults(BehaviorVersion::latest()).timeout_config(timeouts.timeout_config());
     if let Some(region) = &settings.region {
         loader = loader.region(Region::new(region.clone()));
     }
@@ -341,6 +560,7 @@ pub(crate) async fn load_client(
     let client = aws_sdk_acmpca::Client::from_conf(builder.build());
     let endpoint = describe_endpoint(settings, &sdk_config, &region).await;
     let max_attempts = max_attempts(&client);
+    let timeouts = ConfiguredTimeouts::of(&client);
     Ok((
         client,
         Context {
@@ -348,6 +568,7 @@ pub(crate) async fn load_client(
             endpoint,
             credential_sources,
             max_attempts,
+            timeouts,
         },
     ))
 }
@@ -512,10 +733,13 @@ pub(crate) fn check_ca_arn(operation: &'static str, arn: &str) -> Result<(), Aws
     }
 }
 
-/// Turns an SDK failure into the officer's error, by error code and metadata.
+/// Turns an SDK failure into the officer's error, by error code and
+/// metadata; `elapsed` is how long the call took (it tells which timeout
+/// fired).
 pub(crate) fn map_sdk_error<E>(
     error: SdkError<E, HttpResponse>,
     call: Call<'_>,
+    elapsed: Duration,
     ctx: &Context,
 ) -> AwsError
 where
@@ -551,6 +775,25 @@ where
                     target,
                     sources: ctx.credential_sources.clone(),
                     detail: chain_text(creds),
+                };
+            }
+            let fired = match &error {
+                SdkError::TimeoutError(_) => ctx.timeouts.which_fired(elapsed),
+                // rootca sets no read timeout, so a connector's timeout is the connect timeout.
+                SdkError::DispatchFailure(dispatch) if dispatch.is_timeout() => ctx
+                    .timeouts
+                    .connect
+                    .map(|limit| (TimeoutKind::Connect, limit)),
+                _ => None,
+            };
+            if let Some((which, limit)) = fired {
+                return AwsError::Timeout {
+                    operation,
+                    target,
+                    endpoint: ctx.endpoint.clone(),
+                    which,
+                    seconds: limit.as_secs_f64(),
+                    attempts: ctx.max_attempts,
                 };
             }
             let detail = match &error {

@@ -12,7 +12,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 use std::future::Future;
-use std::time::SystemTime;
+use std::time::{Duration, Instant, SystemTime};
 
 use aws_config::ConfigLoader;
 use aws_sdk_acmpca::Client;
@@ -23,7 +23,10 @@ use aws_sdk_acmpca::types::{
 };
 use serde::Deserialize;
 
-use super::{AwsError, AwsSettings, Call, Context, check_ca_arn, load_client, map_sdk_error};
+use super::{
+    AwsError, AwsSettings, AwsTimeouts, Call, ConfiguredTimeouts, Context, check_ca_arn,
+    load_client, map_sdk_error,
+};
 
 /// The state of a certificate authority, as DescribeCertificateAuthority reports it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -309,22 +312,35 @@ const IMPORT_STATES: &str =
 
 impl PrivateCa {
     /// Loads the AWS configuration (standard chain, `settings` applied) and
-    /// builds the client. Fails only for a missing region or runtime;
-    /// credentials are resolved, and reported, at the first call.
+    /// builds the client, with the timeouts of [`AwsTimeouts::from_env`].
+    /// Fails only for a missing region or runtime, or a timeout variable
+    /// that cannot be used; credentials are resolved, and reported, at the
+    /// first call.
     pub fn connect(settings: &AwsSettings) -> Result<PrivateCa, AwsError> {
         PrivateCa::connect_with(settings, |loader| loader)
     }
 
     /// Like [`PrivateCa::connect`], with `adjust` applied to aws-config's
-    /// loader after the settings, e.g. explicit credentials or timeouts.
+    /// loader after the settings and timeouts, e.g. explicit credentials or
+    /// other timeouts (a `timeout_config` given there replaces rootca's).
     /// A profile in `settings` still supplies the credentials.
     pub fn connect_with(
         settings: &AwsSettings,
         adjust: impl FnOnce(ConfigLoader) -> ConfigLoader,
     ) -> Result<PrivateCa, AwsError> {
+        PrivateCa::connect_with_timeouts(settings, &AwsTimeouts::from_env()?, adjust)
+    }
+
+    /// Like [`PrivateCa::connect_with`], with `timeouts` instead of those of
+    /// the environment.
+    pub fn connect_with_timeouts(
+        settings: &AwsSettings,
+        timeouts: &AwsTimeouts,
+        adjust: impl FnOnce(ConfigLoader) -> ConfigLoader,
+    ) -> Result<PrivateCa, AwsError> {
         let runtime = new_runtime()?;
         reject_async_caller()?;
-        let (client, ctx) = runtime.block_on(load_client(settings, adjust))?;
+        let (client, ctx) = runtime.block_on(load_client(settings, timeouts, adjust))?;
         Ok(PrivateCa {
             runtime,
             client,
@@ -347,6 +363,7 @@ impl PrivateCa {
             endpoint: "the client's endpoint".to_string(),
             credential_sources: "the credentials provider of the given client".to_string(),
             max_attempts: super::max_attempts(&client),
+            timeouts: ConfiguredTimeouts::of(&client),
         };
         Ok(PrivateCa {
             runtime,
@@ -373,14 +390,13 @@ impl PrivateCa {
             expected_state: "",
         };
         check_ca_arn(DESCRIBE, arn)?;
-        let out = self
-            .block_on(
-                self.client
-                    .describe_certificate_authority()
-                    .certificate_authority_arn(arn)
-                    .send(),
-            )?
-            .map_err(|e| map_sdk_error(e, call, &self.ctx))?;
+        let (result, elapsed) = self.block_on(
+            self.client
+                .describe_certificate_authority()
+                .certificate_authority_arn(arn)
+                .send(),
+        )?;
+        let out = result.map_err(|e| map_sdk_error(e, call, elapsed, &self.ctx))?;
         let ca = out
             .certificate_authority()
             .ok_or_else(|| self.unexpected(call, "the answer has no CertificateAuthority"))?;
@@ -418,14 +434,14 @@ impl PrivateCa {
             expected_state: CSR_STATES,
         };
         check_ca_arn(GET_CSR, arn)?;
-        let out = self
-            .block_on(
-                self.client
-                    .get_certificate_authority_csr()
-                    .certificate_authority_arn(arn)
-                    .send(),
-            )?
-            .map_err(|e| self.with_state(map_sdk_error(e, call, &self.ctx)))?;
+        let (result, elapsed) = self.block_on(
+            self.client
+                .get_certificate_authority_csr()
+                .certificate_authority_arn(arn)
+                .send(),
+        )?;
+        let out =
+            result.map_err(|e| self.with_state(map_sdk_error(e, call, elapsed, &self.ctx)))?;
         out.csr
             .ok_or_else(|| self.unexpected(call, "the answer has no Csr"))
     }
@@ -444,7 +460,7 @@ impl PrivateCa {
             expected_state: CERTIFICATE_STATES,
         };
         check_ca_arn(GET_CERTIFICATE, arn)?;
-        let result = self.block_on(
+        let (result, elapsed) = self.block_on(
             self.client
                 .get_certificate_authority_certificate()
                 .certificate_authority_arn(arn)
@@ -464,7 +480,7 @@ impl PrivateCa {
                 if e.as_service_error()
                     .is_some_and(|s| s.is_invalid_state_exception()) =>
             {
-                let err = map_sdk_error(e, call, &self.ctx);
+                let err = map_sdk_error(e, call, elapsed, &self.ctx);
                 let status = self.describe(arn)?.status;
                 match status {
                     CaStatus::PendingCertificate | CaStatus::Creating => Ok(None),
@@ -486,7 +502,7 @@ impl PrivateCa {
                     }),
                 }
             }
-            Err(e) => Err(map_sdk_error(e, call, &self.ctx)),
+            Err(e) => Err(map_sdk_error(e, call, elapsed, &self.ctx)),
         }
     }
 
@@ -514,8 +530,8 @@ impl PrivateCa {
         if !chain_pem.is_empty() {
             request = request.certificate_chain(Blob::new(chain_pem.to_vec()));
         }
-        self.block_on(request.send())?
-            .map_err(|e| self.with_state(map_sdk_error(e, call, &self.ctx)))?;
+        let (result, elapsed) = self.block_on(request.send())?;
+        result.map_err(|e| self.with_state(map_sdk_error(e, call, elapsed, &self.ctx)))?;
         Ok(())
     }
 
@@ -579,8 +595,9 @@ impl PrivateCa {
                     .map_err(build_error)?,
             );
         }
-        let out = self.block_on(request.send())?.map_err(|e| {
-            match map_sdk_error(e, call, &self.ctx) {
+        let (result, elapsed) = self.block_on(request.send())?;
+        let out = result.map_err(|e| {
+            match map_sdk_error(e, call, elapsed, &self.ctx) {
                 // Tags on creation are authorised separately (tag-on-create).
                 AwsError::AccessDenied {
                     operation,
@@ -603,9 +620,12 @@ impl PrivateCa {
             .ok_or_else(|| self.unexpected(call, "the answer has no CertificateAuthorityArn"))
     }
 
-    fn block_on<F: Future>(&self, future: F) -> Result<F::Output, AwsError> {
+    /// Runs one SDK call to its end, and says how long it took.
+    fn block_on<F: Future>(&self, future: F) -> Result<(F::Output, Duration), AwsError> {
         reject_async_caller()?;
-        Ok(self.runtime.block_on(future))
+        let started = Instant::now();
+        let output = self.runtime.block_on(future);
+        Ok((output, started.elapsed()))
     }
 
     /// Fills in the CA's state of a WrongState error, when it can be read.

@@ -7,10 +7,14 @@
 //! happened. A ceremony that ends well, or fails after changing something
 //! (a key generated, a certificate imported), moves it to its final name;
 //! one that fails before changing anything removes it.
+//!
+//! [`verify`] reads a transcript as bytes, line by line, within
+//! [`MAX_LINE_BYTES`] and [`MAX_TRANSCRIPT_BYTES`]; every tampering it can
+//! see is a [`TranscriptError::Broken`] naming the line.
 
 use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
-use std::io::Write;
+use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -218,7 +222,31 @@ pub enum TranscriptError {
         line: usize,
         problem: String,
     },
+    /// Over [`MAX_TRANSCRIPT_BYTES`]: no ceremony writes that much.
+    #[error(
+        "{path} is larger than {limit}, the most a transcript may be: refused without reading further"
+    )]
+    TooLarge { path: PathBuf, limit: &'static str },
+    /// A FIFO, socket or folder: reading it could wait forever or means nothing.
+    #[error("{path} is {kind}, not a transcript file: refused without reading it")]
+    NotAFile { path: PathBuf, kind: &'static str },
+    /// `--expect-last` is not a SHA-256 hash.
+    #[error(
+        "--expect-last {given:?} is not a SHA-256 hash: give the 64 hex digits the witnesses \
+         wrote down (spaces between groups are fine)"
+    )]
+    InvalidExpectedHash { given: String },
 }
+
+/// The longest transcript line [`verify`] reads (1 MiB); an entry is a few KiB.
+pub const MAX_LINE_BYTES: usize = 1024 * 1024;
+/// The largest transcript [`verify`] reads (64 MiB).
+pub const MAX_TRANSCRIPT_BYTES: u64 = 64 * 1024 * 1024;
+/// The largest artifact [`verify`] hashes (64 MiB); certificates are a few KiB.
+pub const MAX_ARTIFACT_BYTES: u64 = 64 * 1024 * 1024;
+
+/// The events of an entry that closes a ceremony's transcript.
+pub const CLOSING_EVENTS: [&str; 2] = ["ceremony complete", "ceremony failed"];
 
 /// What `rootca transcript verify` found.
 #[derive(Debug, Serialize)]
@@ -226,29 +254,118 @@ pub struct Verified {
     pub entries: usize,
     pub last_hash: String,
     pub artifacts: Vec<(String, String)>,
+    /// The last entry is `ceremony complete`.
     pub complete: bool,
+    /// The last entry closes the ceremony ([`CLOSING_EVENTS`]).
+    pub closed: bool,
+    /// The last hash was given with `--expect-last`, and it matched.
+    pub last_hash_expected: bool,
+    /// No closing entry, and no `--expect-last` to prove nothing was cut off.
+    pub may_be_cut_off: bool,
+    /// Regular files in the transcript's folder (not below it; not the
+    /// transcript, its `.partial` journal or hidden files) that no entry
+    /// names as an output, by name, sorted.
+    pub not_vouched_for: Vec<String>,
+}
+
+/// The hash the witnesses wrote down, as compared: lowercase, without
+/// spaces. `None` unless it is 64 hex digits.
+pub fn normalize_hash(given: &str) -> Option<String> {
+    let hash: String = given
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    (hash.len() == 64 && hash.bytes().all(|b| b.is_ascii_hexdigit())).then_some(hash)
 }
 
 /// Checks the hash chain, and that every file an entry wrote is still
-/// there with the same SHA-256. Paths are resolved against the
-/// transcript's folder.
-pub fn verify(path: &Path) -> Result<Verified, TranscriptError> {
-    let text = std::fs::read_to_string(path).map_err(|source| OutputError::Read {
+/// there with the same SHA-256 (paths are resolved against the
+/// transcript's folder); with `expect_last`, that the last entry's hash is
+/// that one (compared without spaces, in any case). Lists the files of the
+/// folder no entry vouches for.
+///
+/// The file is read as bytes and split on `\n`; each line is decoded and
+/// checked with its number, so every change to a line, an entry removed,
+/// added or moved, a changed or missing artifact, or a last hash other
+/// than the expected one is a [`TranscriptError::Broken`] naming the line.
+/// Nothing is read past [`MAX_TRANSCRIPT_BYTES`] or a line past
+/// [`MAX_LINE_BYTES`].
+pub fn verify(path: &Path, expect_last: Option<&str>) -> Result<Verified, TranscriptError> {
+    let expected = expect_last
+        .map(|given| {
+            normalize_hash(given).ok_or_else(|| TranscriptError::InvalidExpectedHash {
+                given: given.to_string(),
+            })
+        })
+        .transpose()?;
+    let read_error = |source| OutputError::Read {
         path: path.to_path_buf(),
         source,
-    })?;
+    };
     let broken = |line: usize, problem: String| TranscriptError::Broken {
         path: path.to_path_buf(),
         line,
         problem,
     };
-    let base = path.parent().unwrap_or(Path::new("."));
+    let too_large = || TranscriptError::TooLarge {
+        path: path.to_path_buf(),
+        limit: "64 MiB",
+    };
+
+    // Opening a FIFO waits for a writer: look before opening.
+    let meta = std::fs::metadata(path).map_err(read_error)?;
+    refuse_special(path, &meta)?;
+    let file = File::open(path).map_err(read_error)?;
+    let meta = file.metadata().map_err(read_error)?;
+    refuse_special(path, &meta)?;
+    if meta.is_file() && meta.len() > MAX_TRANSCRIPT_BYTES {
+        return Err(too_large());
+    }
+
+    let base = folder_of(path);
+    let mut reader = BufReader::new(file.take(MAX_TRANSCRIPT_BYTES + 1));
     let mut prev = GENESIS.to_string();
+    let mut hashes: Vec<String> = Vec::new();
     let mut artifacts = Vec::new();
-    let mut entries = 0;
-    let mut complete = false;
-    for (i, line) in text.lines().enumerate() {
-        let n = i + 1;
+    let mut vouched: Vec<PathBuf> = Vec::new();
+    let mut total: u64 = 0;
+    let mut last_event = String::new();
+    let mut bytes = Vec::new();
+    loop {
+        bytes.clear();
+        let read = (&mut reader)
+            .take(MAX_LINE_BYTES as u64 + 1)
+            .read_until(b'\n', &mut bytes)
+            .map_err(read_error)?;
+        if read == 0 {
+            break;
+        }
+        total += read as u64;
+        let n = hashes.len() + 1;
+        if total > MAX_TRANSCRIPT_BYTES {
+            return Err(too_large());
+        }
+        let line = bytes.strip_suffix(b"\n").unwrap_or(&bytes);
+        if line.len() > MAX_LINE_BYTES {
+            return Err(broken(
+                n,
+                "longer than 1 MiB, the most a transcript line may be: refused without reading \
+                 further"
+                    .into(),
+            ));
+        }
+        let line = std::str::from_utf8(line).map_err(|e| {
+            let at = e.valid_up_to();
+            broken(
+                n,
+                format!(
+                    "not UTF-8 text: byte {} of the line is 0x{:02x} (edited?)",
+                    at + 1,
+                    line.get(at).copied().unwrap_or(0)
+                ),
+            )
+        })?;
         let (body, hash) = line
             .rsplit_once(",\"hash\":\"")
             .and_then(|(b, h)| Some((b, h.strip_suffix("\"}")?)))
@@ -262,11 +379,12 @@ pub fn verify(path: &Path) -> Result<Verified, TranscriptError> {
         }
         let entry: Entry = serde_json::from_str(&body)
             .map_err(|e| broken(n, format!("not a transcript entry: {e}")))?;
-        if entry.seq != i as u64 {
+        let due = n as u64 - 1;
+        if entry.seq != due {
             return Err(broken(
                 n,
                 format!(
-                    "entry number {} where {i} was due (removed or reordered?)",
+                    "entry number {} where {due} was due (removed or reordered?)",
                     entry.seq
                 ),
             ));
@@ -279,9 +397,8 @@ pub fn verify(path: &Path) -> Result<Verified, TranscriptError> {
         }
         for (file, want) in &entry.outputs {
             let full = base.join(file);
-            let bytes = std::fs::read(&full)
-                .map_err(|e| broken(n, format!("the artifact {file} cannot be read: {e}")))?;
-            let got = sha256_hex(&bytes);
+            let got = hash_artifact(&full)
+                .map_err(|problem| broken(n, format!("the artifact {file} {problem}")))?;
             if &got != want {
                 return Err(broken(
                     n,
@@ -290,21 +407,146 @@ pub fn verify(path: &Path) -> Result<Verified, TranscriptError> {
                     ),
                 ));
             }
+            if let Ok(canonical) = full.canonicalize() {
+                vouched.push(canonical);
+            }
             artifacts.push((file.clone(), got));
         }
-        complete = entry.event == "ceremony complete";
+        last_event = entry.event;
         prev = hash.to_string();
-        entries += 1;
+        hashes.push(prev.clone());
     }
+    let entries = hashes.len();
     if entries == 0 {
         return Err(TranscriptError::Empty {
             path: path.to_path_buf(),
         });
     }
+    if let Some(expected) = &expected
+        && *expected != prev
+    {
+        let problem = match hashes.iter().position(|h| h == expected) {
+            Some(i) => format!(
+                "the last entry's hash is {prev}, not {expected} as given with --expect-last: \
+                 that is the hash of line {}, so {} entries were added after it",
+                i + 1,
+                entries - i - 1
+            ),
+            None => format!(
+                "the last entry's hash is {prev}, not {expected} as given with --expect-last, \
+                 and no entry has that hash: entries were cut off the end, or this is not the \
+                 transcript the witnesses saw"
+            ),
+        };
+        return Err(broken(entries, problem));
+    }
+    let closed = CLOSING_EVENTS.contains(&last_event.as_str());
+    let not_vouched_for =
+        unvouched_files(path, &base, &vouched).map_err(|source| OutputError::Read {
+            path: base.clone(),
+            source,
+        })?;
     Ok(Verified {
         entries,
         last_hash: prev,
         artifacts,
-        complete,
+        complete: last_event == "ceremony complete",
+        closed,
+        last_hash_expected: expected.is_some(),
+        may_be_cut_off: !closed && expected.is_none(),
+        not_vouched_for,
     })
+}
+
+/// The folder a transcript's paths are relative to.
+fn folder_of(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+fn refuse_special(path: &Path, meta: &std::fs::Metadata) -> Result<(), TranscriptError> {
+    use std::os::unix::fs::FileTypeExt;
+    let kind = meta.file_type();
+    let refused = if kind.is_fifo() {
+        Some("a named pipe (FIFO)")
+    } else if kind.is_socket() {
+        Some("a socket")
+    } else if kind.is_dir() {
+        Some("a folder")
+    } else {
+        None
+    };
+    match refused {
+        Some(kind) => Err(TranscriptError::NotAFile {
+            path: path.to_path_buf(),
+            kind,
+        }),
+        None => Ok(()),
+    }
+}
+
+/// The SHA-256 of a regular file of at most [`MAX_ARTIFACT_BYTES`], or
+/// what keeps it from being one, worded to follow "the artifact NAME".
+fn hash_artifact(path: &Path) -> Result<String, String> {
+    let meta = std::fs::metadata(path).map_err(|e| format!("cannot be read: {e}"))?;
+    if !meta.is_file() {
+        return Err("is not a regular file".into());
+    }
+    let too_large = || "is larger than 64 MiB, more than any artifact of a ceremony".to_string();
+    if meta.len() > MAX_ARTIFACT_BYTES {
+        return Err(too_large());
+    }
+    let file = File::open(path).map_err(|e| format!("cannot be read: {e}"))?;
+    let mut bytes = Vec::new();
+    file.take(MAX_ARTIFACT_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("cannot be read: {e}"))?;
+    if bytes.len() as u64 > MAX_ARTIFACT_BYTES {
+        return Err(too_large());
+    }
+    Ok(sha256_hex(&bytes))
+}
+
+/// The regular files directly in `base` that no entry vouched for, by
+/// name: not the transcript itself, its journal (or, for a journal, the
+/// final name), nor hidden files.
+fn unvouched_files(
+    path: &Path,
+    base: &Path,
+    vouched: &[PathBuf],
+) -> Result<Vec<String>, std::io::Error> {
+    let own = path.file_name().map(|n| n.to_os_string());
+    let journal = journal_path(path).file_name().map(|n| n.to_os_string());
+    let finished = own.as_ref().and_then(|n| {
+        n.to_str()
+            .and_then(|n| n.strip_suffix(".partial"))
+            .map(std::ffi::OsString::from)
+    });
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(base)? {
+        let entry = entry?;
+        let name = entry.file_name();
+        if name.to_string_lossy().starts_with('.')
+            || Some(&name) == own.as_ref()
+            || Some(&name) == journal.as_ref()
+            || Some(&name) == finished.as_ref()
+        {
+            continue;
+        }
+        let full = entry.path();
+        // Followed: a link to a regular file shows as that file.
+        if !std::fs::metadata(&full).is_ok_and(|m| m.is_file()) {
+            continue;
+        }
+        let is_vouched = full
+            .canonicalize()
+            .is_ok_and(|canonical| vouched.contains(&canonical));
+        if !is_vouched {
+            found.push(name.to_string_lossy().into_owned());
+        }
+    }
+    found.sort();
+    Ok(found)
 }
