@@ -308,17 +308,26 @@ fn dispatch(command: Command) -> Result<(), Failure> {
                     }
                     if !v.not_vouched_for.is_empty() {
                         println!(
-                            "  not vouched for by this transcript: {}",
-                            v.not_vouched_for.join(", ")
+                            "  not vouched for by this transcript: {} (files in its folder no entry names{})",
+                            shown(&v.not_vouched_for.join(", ")),
+                            if v.closed {
+                                ": other ceremonies' files, or files put there since"
+                            } else {
+                                ""
+                            }
                         );
                     }
                 }
-                if v.not_vouched_for.is_empty() {
+                // Files the transcript does not name are only suspect when it
+                // has no closing entry: then the entries naming them may have
+                // been cut off. A closed transcript shares its folder with
+                // other ceremonies' files, as the documented layout has it.
+                if v.not_vouched_for.is_empty() || v.closed {
                     Ok(())
                 } else {
                     Err(Failure::Refused(format!(
-                        "{}: not vouched for by this transcript: {} (files in its folder that no \
-                         entry names as an output: do not trust them on this transcript's word)",
+                        "{}: has no closing entry and does not vouch for {} in its folder: \
+                         the entries that named them may have been cut off; do not trust them on this transcript's word",
                         path.display(),
                         v.not_vouched_for.join(", ")
                     )))

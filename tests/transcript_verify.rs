@@ -273,7 +273,7 @@ fn a_transcript_cut_off_at_the_end_says_so_and_fails_the_witnesses_hash() {
             .contains("not vouched for by this transcript: root.pem, root.pub.pem")
             && run
                 .stderr
-                .contains("not vouched for by this transcript: root.pem, root.pub.pem"),
+                .contains("has no closing entry and does not vouch for root.pem, root.pub.pem"),
         "stdout:\n{}\nstderr:\n{}",
         run.stdout,
         run.stderr
@@ -383,27 +383,19 @@ fn a_file_in_the_folder_the_transcript_does_not_name_is_not_vouched_for() {
 
     std::fs::write(out.join("root-forged.pem"), "forged").unwrap();
     std::fs::write(out.join("another.txt"), "note").unwrap();
+    // A closed transcript: the files are said not to be vouched for, and
+    // the verification itself passes (ceremonies may share a folder).
     let run = c.verify(&[]);
-    assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
+    run.ok();
     let said = "not vouched for by this transcript: another.txt, root-forged.pem";
     assert!(run.stdout.contains(said), "{}", run.stdout);
-    assert!(
-        run.stderr.starts_with("rootca: refused: ") && run.stderr.contains(said),
-        "{}",
-        run.stderr
-    );
     let json = c.verify(&["--json"]);
-    assert_eq!(json.code, 2);
+    json.ok();
     let v: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
     assert_eq!(
         v["not_vouched_for"],
         serde_json::json!(["another.txt", "root-forged.pem"])
     );
-
-    // Even with the witnesses' hash: the transcript is intact, the files are not its.
-    let run = c.verify(&["--expect-last", &c.last_hash()]);
-    assert_eq!(run.code, 2, "{}", run.stderr);
-    assert!(run.stderr.contains(said), "{}", run.stderr);
 
     // A link in the folder to a file elsewhere is a file the transcript does not name.
     std::fs::remove_file(out.join("root-forged.pem")).unwrap();
@@ -412,12 +404,12 @@ fn a_file_in_the_folder_the_transcript_does_not_name_is_not_vouched_for() {
     std::fs::write(&elsewhere, "elsewhere").unwrap();
     std::os::unix::fs::symlink(&elsewhere, out.join("linked.pem")).unwrap();
     let run = c.verify(&[]);
-    assert_eq!(run.code, 2, "{}", run.stderr);
+    run.ok();
     assert!(
-        run.stderr
+        run.stdout
             .contains("not vouched for by this transcript: linked.pem"),
         "{}",
-        run.stderr
+        run.stdout
     );
 }
 

@@ -41,7 +41,10 @@ impl RejectsInput for AwsError {
     fn rejects_input(&self) -> bool {
         matches!(
             self,
-            AwsError::NotFound { .. } | AwsError::InvalidArn { .. } | AwsError::WrongState { .. }
+            AwsError::NotFound { .. }
+                | AwsError::InvalidArn { .. }
+                | AwsError::WrongState { .. }
+                | AwsError::InvalidTimeout { .. }
         )
     }
 }
