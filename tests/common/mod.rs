@@ -6,6 +6,7 @@
 #![allow(dead_code)]
 
 pub mod emulator;
+pub mod faulty;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
