@@ -552,6 +552,93 @@ pub(super) fn distinct(outputs: &[(&str, &PathBuf)], p: &mut Problems) {
     }
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct IssuerSection {
+    pub key_label: String,
+    pub certificate: PathBuf,
+}
+
+/// What the issuer's key is to sign, for the keyUsage it must allow.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum IssuerUse {
+    SignCertificates,
+    SignCrls,
+}
+
+pub(super) struct IssuerFacts {
+    pub algorithm: KeyAlgorithm,
+    pub key_id: Vec<u8>,
+    pub path_len: Option<u8>,
+}
+
+/// What the ceremony needs of the issuer certificate, refusing one that
+/// cannot sign CA certificates.
+pub(super) fn issuer_facts(
+    cert: &x509_cert::Certificate,
+    path: &Path,
+    usage: IssuerUse,
+    p: &mut Problems,
+) -> Option<IssuerFacts> {
+    use der::referenced::OwnedToRef;
+    use x509_cert::ext::pkix::{BasicConstraints, KeyUsage, KeyUsages, SubjectKeyIdentifier};
+    let tbs = cert.tbs_certificate();
+    let shown = path.display();
+    let bc = tbs
+        .get_extension::<BasicConstraints>()
+        .ok()
+        .flatten()
+        .map(|(_, bc)| bc);
+    let Some(bc) = bc.filter(|bc| bc.ca) else {
+        p.add(
+            "issuer.certificate",
+            format!("{shown} is not a CA certificate (no basicConstraints CA:TRUE)"),
+        );
+        return None;
+    };
+    let (bit, name, what) = match usage {
+        IssuerUse::SignCertificates => (KeyUsages::KeyCertSign, "keyCertSign", "certificates"),
+        IssuerUse::SignCrls => (KeyUsages::CRLSign, "cRLSign", "CRLs"),
+    };
+    if let Ok(Some((_, ku))) = tbs.get_extension::<KeyUsage>()
+        && !ku.0.contains(bit)
+    {
+        p.add(
+            "issuer.certificate",
+            format!("{shown} may not sign {what} (keyUsage lacks {name})"),
+        );
+    }
+    let algorithm = match KeyAlgorithm::of_public_key(tbs.subject_public_key_info()) {
+        Ok(a) => a,
+        Err(e) => {
+            p.add(
+                "issuer.certificate",
+                format!("{shown} has a key rootca cannot sign with: {e}"),
+            );
+            return None;
+        }
+    };
+    // The subordinate's authorityKeyIdentifier must match the issuer's
+    // subjectKeyIdentifier as written, however it was computed.
+    let key_id = match tbs.get_extension::<SubjectKeyIdentifier>() {
+        Ok(Some((_, ski))) => ski.0.as_bytes().to_vec(),
+        _ => match crate::profile::extensions::key_identifier(
+            tbs.subject_public_key_info().owned_to_ref(),
+        ) {
+            Ok(id) => id,
+            Err(e) => {
+                p.add("issuer.certificate", format!("{shown}: {e}"));
+                return None;
+            }
+        },
+    };
+    Some(IssuerFacts {
+        algorithm,
+        key_id,
+        path_len: bc.path_len_constraint,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::line_of;

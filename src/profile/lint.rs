@@ -151,3 +151,14 @@ pub fn finish<P: BuilderProfile>(
     check(&parsed, expected, issuer_key)?;
     Ok(parsed)
 }
+
+/// Signs `tbs` (any to-be-signed bytes: a CRL's) with the lint key of
+/// `key_algorithm`, returning the signature and the lint key's public key.
+pub fn lint_sign(
+    key_algorithm: KeyAlgorithm,
+    signature: SignatureAlgorithm,
+    tbs: &[u8],
+) -> Result<(Vec<u8>, SubjectPublicKeyInfoOwned), ProfileError> {
+    let key = LintKey::load(key_algorithm)?;
+    Ok((key.sign(signature, tbs)?, key.public_key()?))
+}

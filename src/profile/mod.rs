@@ -5,6 +5,7 @@
 
 pub mod algorithm;
 pub mod checks;
+pub mod crl;
 pub mod csr;
 pub mod describe;
 pub mod document;

@@ -1,6 +1,7 @@
 //! The ceremony kinds, one module each, and the registry that is the only
 //! place that lists them: adding a kind is a module and a line here.
 
+pub mod crl;
 pub mod key;
 pub mod root;
 pub mod subordinate;
@@ -22,7 +23,7 @@ pub struct Entry {
 pub(super) type Loader =
     fn(&Source<'_>, &mut Problems<'_>) -> Result<Option<Box<dyn Kind>>, CeremonyError>;
 
-pub const REGISTRY: &[Entry] = &[root::ENTRY, key::ENTRY, subordinate::ENTRY];
+pub const REGISTRY: &[Entry] = &[root::ENTRY, key::ENTRY, subordinate::ENTRY, crl::ENTRY];
 
 /// The kinds this version runs, for messages.
 pub fn names() -> String {

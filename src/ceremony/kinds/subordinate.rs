@@ -12,15 +12,15 @@ use x509_cert::time::Validity;
 use super::Entry;
 use crate::aws::AwsSettings;
 use crate::ceremony::file::{
-    HsmSection, Problems, Source, distinct, hsm_spec, output, path_len, plain_text, policies,
-    read_input, resolve, signature, time_text, urls, validity,
+    HsmSection, IssuerSection, IssuerUse, Problems, Source, distinct, hsm_spec, issuer_facts,
+    output, path_len, plain_text, policies, read_input, resolve, signature, time_text, urls,
+    validity,
 };
 use crate::ceremony::steps::certificate::{self, Artifact};
 use crate::ceremony::steps::private_ca::{self, CaExpectations, CheckedCa};
 use crate::ceremony::steps::token;
 use crate::ceremony::{CeremonyError, HsmSpec, Kind, Run, Step, StepError};
 use crate::output::sha256_hex;
-use crate::profile::algorithm::KeyAlgorithm;
 use crate::profile::csr::Csr;
 use crate::profile::document::read_certificate;
 use crate::profile::name_constraints::{NameConstraintLists, NameConstraints};
@@ -31,13 +31,6 @@ pub const ENTRY: Entry = Entry {
     name: "subordinate",
     load,
 };
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct IssuerSection {
-    key_label: String,
-    certificate: PathBuf,
-}
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -277,7 +270,7 @@ fn subordinate_body(
         });
     let issuer_facts = issuer_cert
         .as_ref()
-        .and_then(|cert| issuer_facts(cert, &issuer_path, p));
+        .and_then(|cert| issuer_facts(cert, &issuer_path, IssuerUse::SignCertificates, p));
 
     let csr = match (csr.file, csr.private_ca_arn) {
         (Some(f), None) => {
@@ -455,74 +448,6 @@ fn subordinate_body(
         template,
         (certificate, chain, transcript),
     ))
-}
-
-struct IssuerFacts {
-    algorithm: KeyAlgorithm,
-    key_id: Vec<u8>,
-    path_len: Option<u8>,
-}
-
-/// What the ceremony needs of the issuer certificate, refusing one that
-/// cannot sign CA certificates.
-fn issuer_facts(
-    cert: &x509_cert::Certificate,
-    path: &Path,
-    p: &mut Problems,
-) -> Option<IssuerFacts> {
-    use der::referenced::OwnedToRef;
-    use x509_cert::ext::pkix::{BasicConstraints, KeyUsage, KeyUsages, SubjectKeyIdentifier};
-    let tbs = cert.tbs_certificate();
-    let shown = path.display();
-    let bc = tbs
-        .get_extension::<BasicConstraints>()
-        .ok()
-        .flatten()
-        .map(|(_, bc)| bc);
-    let Some(bc) = bc.filter(|bc| bc.ca) else {
-        p.add(
-            "issuer.certificate",
-            format!("{shown} is not a CA certificate (no basicConstraints CA:TRUE)"),
-        );
-        return None;
-    };
-    if let Ok(Some((_, ku))) = tbs.get_extension::<KeyUsage>()
-        && !ku.0.contains(KeyUsages::KeyCertSign)
-    {
-        p.add(
-            "issuer.certificate",
-            format!("{shown} may not sign certificates (keyUsage lacks keyCertSign)"),
-        );
-    }
-    let algorithm = match KeyAlgorithm::of_public_key(tbs.subject_public_key_info()) {
-        Ok(a) => a,
-        Err(e) => {
-            p.add(
-                "issuer.certificate",
-                format!("{shown} has a key rootca cannot sign with: {e}"),
-            );
-            return None;
-        }
-    };
-    // The subordinate's authorityKeyIdentifier must match the issuer's
-    // subjectKeyIdentifier as written, however it was computed.
-    let key_id = match tbs.get_extension::<SubjectKeyIdentifier>() {
-        Ok(Some((_, ski))) => ski.0.as_bytes().to_vec(),
-        _ => match crate::profile::extensions::key_identifier(
-            tbs.subject_public_key_info().owned_to_ref(),
-        ) {
-            Ok(id) => id,
-            Err(e) => {
-                p.add("issuer.certificate", format!("{shown}: {e}"));
-                return None;
-            }
-        },
-    };
-    Some(IssuerFacts {
-        algorithm,
-        key_id,
-        path_len: bc.path_len_constraint,
-    })
 }
 
 /// An ARN of a Private CA certificate authority, in form only.
