@@ -101,3 +101,51 @@ fn the_subordinate_ceremony_files_pass_check() {
         );
     }
 }
+
+#[test]
+fn the_crl_ceremony_files_pass_check() {
+    for name in ["crl.toml", "practice/crl.toml"] {
+        let p = Practice::new();
+        std::fs::create_dir_all(p.path().join("out")).unwrap();
+        // A stand-in root valid for twenty years from 2026-01-01.
+        openssl_fixed(
+            &[
+                "req",
+                "-x509",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:P-384",
+                "-nodes",
+                "-keyout",
+                "root.key",
+                "-subj",
+                "/C=US/O=Example Corp/CN=Example Corp Root CA G1",
+                "-days",
+                "7300",
+                "-addext",
+                "basicConstraints=critical,CA:TRUE,pathlen:1",
+                "-addext",
+                "keyUsage=critical,keyCertSign,cRLSign",
+                "-addext",
+                "subjectKeyIdentifier=hash",
+                "-out",
+                "out/root-g1.pem",
+            ],
+            p.path(),
+        )
+        .ok();
+        // The practice file's dates are filled in by the practice script.
+        let text = ceremony_file(name)
+            .replace("THIS_UPDATE", "2026-12-01T00:00:00Z")
+            .replace("NEXT_UPDATE", "2027-06-01T00:00:00Z");
+        p.write("crl.toml", &text);
+        let check = p.rootca(&["check", "crl.toml"]);
+        assert_eq!(check.code, 0, "{name}:\n{}", check.stderr);
+        assert!(
+            check.stdout.contains("Sign the CRL with the root key"),
+            "{}",
+            check.stdout
+        );
+    }
+}

@@ -491,3 +491,60 @@ fn a_revoked_certificate_the_root_did_not_issue_is_refused() {
         ],
     );
 }
+
+#[test]
+fn inspect_shows_the_number_dates_days_left_the_idp_and_each_reason() {
+    let p = with_root();
+    subordinate(&p, "old-ca");
+    run_crl(
+        &p,
+        "crl1.toml",
+        &crl_toml(
+            1,
+            None,
+            &revoke_cert("old-ca.pem", "cACompromise"),
+            "out/crl1",
+        ),
+    );
+    // The clock fixed at 2026-06-01, a month before nextUpdate.
+    let run: Run = std::process::Command::new("faketime")
+        .current_dir(p.path())
+        .args([
+            "-f",
+            "@2026-06-01 00:00:00",
+            env!("CARGO_BIN_EXE_rootca"),
+            "inspect",
+            "out/crl1.crl",
+        ])
+        .output()
+        .unwrap()
+        .into();
+    run.ok();
+    for want in [
+        "CRL number:           1",
+        "Next update:          2026-07-01T00:00:00Z",
+        "Until next update:    30 days from now",
+        "issuingDistributionPoint [critical]",
+        "http://crl.example.com/root.crl",
+        "reason: cACompromise",
+    ] {
+        assert!(run.stdout.contains(want), "lacks {want:?}:\n{}", run.stdout);
+    }
+    let json: Run = std::process::Command::new("faketime")
+        .current_dir(p.path())
+        .args([
+            "-f",
+            "@2026-07-03 00:00:00",
+            env!("CARGO_BIN_EXE_rootca"),
+            "inspect",
+            "out/crl1.crl",
+            "--json",
+        ])
+        .output()
+        .unwrap()
+        .into();
+    let v: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(v["days_until_next_update"], -2, "{v}");
+    assert_eq!(v["crl_number"], "1");
+    assert_eq!(v["revoked"][0]["reason"], "cACompromise");
+}

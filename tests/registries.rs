@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use rootca::profile::checks::CHECKS;
+use rootca::profile::crl::CRL_CHECKS;
 use rootca::profile::pca_import::RULES;
 
 /// The rows `| ID | text |...` of a Markdown table whose ids start with `prefix`.
@@ -56,5 +57,19 @@ fn check_identifiers_are_unique_and_in_order() {
     }
     for (i, r) in RULES.iter().enumerate() {
         assert_eq!(r.id, format!("P{}", i + 1));
+    }
+}
+
+#[test]
+fn crl_ceremony_document_lists_exactly_the_crl_checks_that_run() {
+    let doc = std::fs::read_to_string("docs/crl-ceremony.md").expect("the document");
+    let documented = rows(&doc, 'R');
+    let registry: Vec<(String, String)> = CRL_CHECKS
+        .iter()
+        .map(|c| (c.id.to_string(), c.description.to_string()))
+        .collect();
+    assert_eq!(documented, registry);
+    for (i, c) in CRL_CHECKS.iter().enumerate() {
+        assert_eq!(c.id, format!("R{}", i + 1));
     }
 }

@@ -15,6 +15,9 @@ pub struct CrlDetails {
     pub issuer: String,
     pub this_update: TimeInfo,
     pub next_update: Option<TimeInfo>,
+    /// Whole days from now until nextUpdate, negative once it has passed:
+    /// when it passes, every chain under the issuer fails revocation checks.
+    pub days_until_next_update: Option<i64>,
     pub signature_algorithm: String,
     pub crl_number: Option<String>,
     pub authority_key_identifier: Option<String>,
@@ -46,6 +49,7 @@ pub(super) fn details(crl: &CertificateList) -> CrlDetails {
         issuer: tbs.issuer.to_string(),
         this_update: time_info(&tbs.this_update),
         next_update: tbs.next_update.as_ref().map(time_info),
+        days_until_next_update: tbs.next_update.as_ref().and_then(days_from_now),
         signature_algorithm: signature_algorithm_name(&crl.signature_algorithm),
         crl_number,
         authority_key_identifier,
@@ -57,6 +61,16 @@ pub(super) fn details(crl: &CertificateList) -> CrlDetails {
             .map(revoked_info)
             .collect(),
     }
+}
+
+fn days_from_now(t: &x509_cert::time::Time) -> Option<i64> {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()?
+        .as_secs();
+    let then = t.to_unix_duration().as_secs();
+    let secs = i64::try_from(then).ok()? - i64::try_from(now).ok()?;
+    Some(secs.div_euclid(86_400))
 }
 
 fn revoked_info(entry: &RevokedCert) -> RevokedInfo {

@@ -119,6 +119,17 @@ fn crl(out: &mut String, c: &CrlDetails) {
         .as_ref()
         .map_or_else(|| "absent".to_string(), time_text);
     field(out, 2, "Next update", &next);
+    if let Some(days) = c.days_until_next_update {
+        let text = if days >= 0 {
+            format!("{days} days from now")
+        } else {
+            format!(
+                "PASSED {} days ago: chains under this issuer fail revocation checking",
+                -days
+            )
+        };
+        field(out, 2, "Until next update", &text);
+    }
     field(out, 2, "Signature algorithm", &c.signature_algorithm);
     field(
         out,
