@@ -62,6 +62,24 @@ impl Step {
     }
 }
 
+#[derive(serde::Serialize)]
+struct PlanJson<'a> {
+    ceremony: &'a str,
+    name: &'a str,
+    file: &'a std::path::Path,
+    file_sha256: &'a str,
+    steps: Vec<StepJson<'a>>,
+}
+
+#[derive(serde::Serialize)]
+struct StepJson<'a> {
+    number: u32,
+    title: &'a str,
+    details: &'a [String],
+    witness: Option<&'a str>,
+    confirm: bool,
+}
+
 #[derive(Debug)]
 pub struct Plan {
     pub ceremony: Ceremony,
@@ -171,19 +189,26 @@ impl Plan {
         s
     }
 
+    /// What `rootca check --json` prints.
     pub fn to_json(&self) -> serde_json::Value {
-        serde_json::json!({
-            "ceremony": self.ceremony.kind.name(),
-            "name": self.ceremony.name,
-            "file": self.ceremony.file,
-            "file_sha256": self.ceremony.file_sha256,
-            "steps": self.steps.iter().map(|s| serde_json::json!({
-                "number": s.number,
-                "title": s.title,
-                "details": s.details,
-                "witness": s.witness,
-                "confirm": s.confirm,
-            })).collect::<Vec<_>>(),
+        let c = &self.ceremony;
+        serde_json::to_value(PlanJson {
+            ceremony: c.kind.name(),
+            name: &c.name,
+            file: &c.file,
+            file_sha256: &c.file_sha256,
+            steps: self
+                .steps
+                .iter()
+                .map(|s| StepJson {
+                    number: s.number,
+                    title: &s.title,
+                    details: &s.details,
+                    witness: s.witness.as_deref(),
+                    confirm: s.confirm,
+                })
+                .collect(),
         })
+        .unwrap_or(serde_json::Value::Null)
     }
 }
