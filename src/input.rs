@@ -7,13 +7,14 @@ use std::path::Path;
 
 /// The largest legitimate size of each kind of input.
 pub mod limit {
-    /// A ceremony file.
-    pub const CEREMONY_FILE: u64 = 1024 * 1024;
+    /// A ceremony file: a CRL ceremony may list a hundred thousand entries.
+    pub const CEREMONY_FILE: u64 = 32 * 1024 * 1024;
     /// A certificate or a CSR, PEM or DER (Private CA takes 32 KB).
     pub const CERTIFICATE: u64 = 1024 * 1024;
     /// A chain of certificates (Private CA takes 2 MB).
     pub const CHAIN: u64 = 4 * 1024 * 1024;
-    /// Anything `rootca inspect` reads: a CRL of a few hundred thousand entries.
+    /// A CRL, and anything `rootca inspect` reads: a CRL of a few hundred
+    /// thousand entries.
     pub const DOCUMENT: u64 = 64 * 1024 * 1024;
     /// A PIN file.
     pub const PIN_FILE: u64 = 4 * 1024;

@@ -406,7 +406,17 @@ pub(super) fn parse_time(value: &str, field: &str, p: &mut Problems) -> Option<T
 }
 
 pub(super) fn read_input(path: &Path, field: &str, p: &mut Problems) -> Option<Vec<u8>> {
-    match read_bounded(path, limit::CERTIFICATE) {
+    read_input_up_to(path, field, limit::CERTIFICATE, p)
+}
+
+/// `read_input` for a kind of input that may be larger than a certificate.
+pub(super) fn read_input_up_to(
+    path: &Path,
+    field: &str,
+    limit: u64,
+    p: &mut Problems,
+) -> Option<Vec<u8>> {
+    match read_bounded(path, limit) {
         Ok(bytes) => Some(bytes),
         Err(e) => {
             p.add(field, format!("cannot read {}: {e}", path.display()));

@@ -14,7 +14,8 @@ use x509_cert::time::Time;
 use super::Entry;
 use crate::ceremony::file::{
     HsmSection, IssuerSection, IssuerUse, Problems, Source, distinct, hsm_spec, issuer_facts,
-    output, parse_time, plain_text, read_input, resolve, signature, time_text, urls,
+    output, parse_time, plain_text, read_input, read_input_up_to, resolve, signature, time_text,
+    urls,
 };
 use crate::ceremony::plan::Step;
 use crate::ceremony::steps::Done;
@@ -166,7 +167,7 @@ fn read_previous(
     issuer: &Certificate,
     p: &mut Problems<'_>,
 ) -> Option<(Previous, Vec<Revocation>, Time)> {
-    let bytes = read_input(path, "crl.previous", p)?;
+    let bytes = read_input_up_to(path, "crl.previous", crate::input::limit::DOCUMENT, p)?;
     let shown = path.display();
     let parsed = der_of(&bytes, &["X509 CRL"], "CRL")
         .ok()
@@ -449,7 +450,12 @@ fn load(src: &Source<'_>, p: &mut Problems<'_>) -> Result<Option<Box<dyn Kind>>,
         });
     }
 
-    // The newly revoked.
+    // The newly revoked. `seen` maps each serial listed so far to whether
+    // it carried over: one look-up per entry, not a scan.
+    let mut seen: std::collections::HashMap<Vec<u8>, bool> = entries
+        .iter()
+        .map(|(e, _)| (e.serial.clone(), true))
+        .collect();
     let mut revoked_files = Vec::new();
     for (i, r) in c.revoked.iter().enumerate() {
         let field = format!("crl.revoked entry {}", i + 1);
@@ -496,22 +502,22 @@ fn load(src: &Source<'_>, p: &mut Problems<'_>) -> Result<Option<Box<dyn Kind>>,
             (Some(_), None, _, _) => None,
         };
         if let (Some((serial, origin)), Some(date), Some(reason)) = (found, date, reason) {
-            if let Some((_, o)) = entries
-                .iter()
-                .find(|(e, _)| serial_order(&e.serial, &serial).is_eq())
-            {
+            // Serials are minimal DER content octets: one integer, one spelling.
+            if let Some(carried) = seen.get(&serial) {
                 p.add(
                     &field,
-                    match o {
-                        Origin::CarriedOver => format!(
+                    if *carried {
+                        format!(
                             "{} is already on the previous CRL and carries over",
                             serial_text(&serial)
-                        ),
-                        _ => format!("{} is listed twice", serial_text(&serial)),
+                        )
+                    } else {
+                        format!("{} is listed twice", serial_text(&serial))
                     },
                 );
                 continue;
             }
+            seen.insert(serial.clone(), false);
             entries.push((
                 Revocation {
                     serial,
