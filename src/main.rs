@@ -405,16 +405,19 @@ fn pca(aws: AwsArgs, command: PcaCommand) -> Result<(), Failure> {
                     key_algorithm: &'a str,
                     signing_algorithm: &'a str,
                 }
-                print_json(&serde_json::to_value(Described {
-                    arn: &d.arn,
-                    status: d.status.as_str(),
-                    ca_type: &d.ca_type,
-                    not_before: time(d.not_before),
-                    not_after: time(d.not_after),
-                    subject: &d.subject,
-                    key_algorithm: &d.key_algorithm,
-                    signing_algorithm: &d.signing_algorithm,
-                }).unwrap_or_default());
+                print_json(
+                    &serde_json::to_value(Described {
+                        arn: &d.arn,
+                        status: d.status.as_str(),
+                        ca_type: &d.ca_type,
+                        not_before: time(d.not_before),
+                        not_after: time(d.not_after),
+                        subject: &d.subject,
+                        key_algorithm: &d.key_algorithm,
+                        signing_algorithm: &d.signing_algorithm,
+                    })
+                    .unwrap_or_default(),
+                );
             } else {
                 println!("{}", shown(&d.arn));
                 println!("  status:             {}", d.status);

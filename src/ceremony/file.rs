@@ -569,6 +569,55 @@ pub(super) struct IssuerSection {
     pub certificate: PathBuf,
 }
 
+/// The `[issuer]` section as read: the root key's label, the issuer
+/// certificate with its file, and what the ceremony needs of it. Each part
+/// is None when a problem was reported.
+pub(super) struct IssuerRead {
+    pub label: String,
+    pub path: PathBuf,
+    pub file: Option<Vec<u8>>,
+    pub certificate: Option<x509_cert::Certificate>,
+    pub facts: Option<IssuerFacts>,
+}
+
+/// Reads `[issuer]` for a ceremony whose root key is to sign `usage`.
+pub(super) fn read_issuer(
+    section: IssuerSection,
+    dir: &Path,
+    usage: IssuerUse,
+    p: &mut Problems,
+) -> IssuerRead {
+    if section.key_label.trim().is_empty() {
+        p.add(
+            "issuer.key_label",
+            "must be the label of the root key in the HSM",
+        );
+    }
+    plain_text(&section.key_label, "issuer.key_label", p);
+    let path = resolve(dir, &section.certificate);
+    let file = read_input(&path, "issuer.certificate", p);
+    let certificate =
+        file.as_ref().and_then(
+            |bytes| match crate::profile::document::read_certificate(bytes) {
+                Ok((cert, _)) => Some(cert),
+                Err(e) => {
+                    p.add("issuer.certificate", format!("{} {e}", path.display()));
+                    None
+                }
+            },
+        );
+    let facts = certificate
+        .as_ref()
+        .and_then(|c| issuer_facts(c, &path, usage, p));
+    IssuerRead {
+        label: section.key_label,
+        path,
+        file,
+        certificate,
+        facts,
+    }
+}
+
 /// What the issuer's key is to sign, for the keyUsage it must allow.
 #[derive(Debug, Clone, Copy)]
 pub(super) enum IssuerUse {
@@ -584,7 +633,7 @@ pub(super) struct IssuerFacts {
 
 /// What the ceremony needs of the issuer certificate, refusing one that
 /// cannot sign CA certificates.
-pub(super) fn issuer_facts(
+fn issuer_facts(
     cert: &x509_cert::Certificate,
     path: &Path,
     usage: IssuerUse,

@@ -13,9 +13,9 @@ use x509_cert::time::Time;
 
 use super::Entry;
 use crate::ceremony::file::{
-    HsmSection, IssuerSection, IssuerUse, Problems, Source, distinct, hsm_spec, issuer_facts,
-    output, parse_time, plain_text, read_input, read_input_up_to, resolve, signature, time_text,
-    urls,
+    HsmSection, IssuerRead, IssuerSection, IssuerUse, Problems, Source, distinct, hsm_spec, output,
+    parse_time, plain_text, read_input, read_input_up_to, read_issuer, resolve, signature,
+    time_text, urls,
 };
 use crate::ceremony::plan::Step;
 use crate::ceremony::steps::Done;
@@ -313,31 +313,13 @@ fn revoked_certificate(
 fn load(src: &Source<'_>, p: &mut Problems<'_>) -> Result<Option<Box<dyn Kind>>, CeremonyError> {
     let f: CrlFile = src.parse()?;
     let hsm = hsm_spec(&f.hsm, src.dir, p);
-    let issuer_label = f.issuer.key_label;
-    if issuer_label.trim().is_empty() {
-        p.add(
-            "issuer.key_label",
-            "must be the label of the root key in the HSM",
-        );
-    }
-    plain_text(&issuer_label, "issuer.key_label", p);
-    let issuer_path = resolve(src.dir, &f.issuer.certificate);
-    let issuer_file = read_input(&issuer_path, "issuer.certificate", p);
-    let issuer = issuer_file
-        .as_ref()
-        .and_then(|bytes| match read_certificate(bytes) {
-            Ok((cert, _)) => Some(cert),
-            Err(e) => {
-                p.add(
-                    "issuer.certificate",
-                    format!("{} {e}", issuer_path.display()),
-                );
-                None
-            }
-        });
-    let facts = issuer
-        .as_ref()
-        .and_then(|c| issuer_facts(c, &issuer_path, IssuerUse::SignCrls, p));
+    let IssuerRead {
+        label: issuer_label,
+        path: issuer_path,
+        file: issuer_file,
+        certificate: issuer,
+        facts,
+    } = read_issuer(f.issuer, src.dir, IssuerUse::SignCrls, p);
     let c = f.crl;
     let signature = signature(
         &c.signature,

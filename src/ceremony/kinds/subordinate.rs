@@ -12,8 +12,8 @@ use x509_cert::time::Validity;
 use super::Entry;
 use crate::aws::AwsSettings;
 use crate::ceremony::file::{
-    HsmSection, IssuerSection, IssuerUse, Problems, Source, distinct, hsm_spec, issuer_facts,
-    output, path_len, plain_text, policies, read_input, resolve, signature, time_text, urls,
+    HsmSection, IssuerRead, IssuerSection, IssuerUse, Problems, Source, distinct, hsm_spec, output,
+    path_len, plain_text, policies, read_input, read_issuer, resolve, signature, time_text, urls,
     validity,
 };
 use crate::ceremony::steps::certificate::{self, Artifact};
@@ -22,7 +22,6 @@ use crate::ceremony::steps::token;
 use crate::ceremony::{CeremonyError, HsmSpec, Kind, Run, Step, StepError};
 use crate::output::sha256_hex;
 use crate::profile::csr::Csr;
-use crate::profile::document::read_certificate;
 use crate::profile::name_constraints::{NameConstraintLists, NameConstraints};
 use crate::profile::pca_import::{Signed, preflight};
 use crate::profile::subordinate::SubordinateTemplate;
@@ -218,13 +217,6 @@ fn subordinate_body(
     dir: &Path,
     p: &mut Problems,
 ) -> Option<Body> {
-    if issuer.key_label.trim().is_empty() {
-        p.add(
-            "issuer.key_label",
-            "must be the label of the root key in the HSM",
-        );
-    }
-    plain_text(&issuer.key_label, "issuer.key_label", p);
     for (field, value) in [
         ("aws.region", &aws.region),
         ("aws.profile", &aws.profile),
@@ -254,23 +246,13 @@ fn subordinate_body(
         profile: aws.profile,
         endpoint_url: aws.endpoint_url,
     };
-    let issuer_path = resolve(dir, &issuer.certificate);
-    let issuer_file = read_input(&issuer_path, "issuer.certificate", p);
-    let issuer_cert = issuer_file
-        .as_ref()
-        .and_then(|bytes| match read_certificate(bytes) {
-            Ok((cert, _)) => Some(cert),
-            Err(e) => {
-                p.add(
-                    "issuer.certificate",
-                    format!("{} {e}", issuer_path.display()),
-                );
-                None
-            }
-        });
-    let issuer_facts = issuer_cert
-        .as_ref()
-        .and_then(|cert| issuer_facts(cert, &issuer_path, IssuerUse::SignCertificates, p));
+    let IssuerRead {
+        label: issuer_label,
+        path: issuer_path,
+        file: issuer_file,
+        certificate: issuer_cert,
+        facts: issuer_facts,
+    } = read_issuer(issuer, dir, IssuerUse::SignCertificates, p);
 
     let csr = match (csr.file, csr.private_ca_arn) {
         (Some(f), None) => {
@@ -421,7 +403,6 @@ fn subordinate_body(
         p,
     );
     let facts = issuer_facts?;
-    let issuer_label = issuer.key_label;
     let issuer = issuer_cert?;
     let tbs = issuer.tbs_certificate();
     let template = SubordinateTemplate {
