@@ -114,10 +114,9 @@ fn spec(common_name: &str) -> SubordinateSpec {
 /// openssl at the fixture clock (common::FIXTURE_CLOCK): certificates made
 /// here have the same dates whatever day the tests run.
 fn openssl(dir: &Path, args: &[&str]) {
-    let out = Command::new("faketime")
-        .current_dir(dir)
-        .args(["-f", &format!("@{}", common::FIXTURE_CLOCK), "openssl"])
-        .args(args)
+    let mut command = Command::new("openssl");
+    command.current_dir(dir).args(args);
+    let out = common::at_clock(&mut command, common::FIXTURE_CLOCK)
         .output()
         .expect("openssl must be installed (scripts/bootstrap)");
     assert!(

@@ -507,15 +507,11 @@ fn inspect_shows_the_number_dates_days_left_the_idp_and_each_reason() {
         ),
     );
     // The clock fixed at 2026-06-01, a month before nextUpdate.
-    let run: Run = std::process::Command::new("faketime")
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_rootca"));
+    command
         .current_dir(p.path())
-        .args([
-            "-f",
-            "@2026-06-01 00:00:00",
-            env!("CARGO_BIN_EXE_rootca"),
-            "inspect",
-            "out/crl1.crl",
-        ])
+        .args(["inspect", "out/crl1.crl"]);
+    let run: Run = common::at_clock(&mut command, "2026-06-01 00:00:00")
         .output()
         .unwrap()
         .into();
@@ -530,16 +526,11 @@ fn inspect_shows_the_number_dates_days_left_the_idp_and_each_reason() {
     ] {
         assert!(run.stdout.contains(want), "lacks {want:?}:\n{}", run.stdout);
     }
-    let json: Run = std::process::Command::new("faketime")
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_rootca"));
+    command
         .current_dir(p.path())
-        .args([
-            "-f",
-            "@2026-07-03 00:00:00",
-            env!("CARGO_BIN_EXE_rootca"),
-            "inspect",
-            "out/crl1.crl",
-            "--json",
-        ])
+        .args(["inspect", "out/crl1.crl", "--json"]);
+    let json: Run = common::at_clock(&mut command, "2026-07-03 00:00:00")
         .output()
         .unwrap()
         .into();

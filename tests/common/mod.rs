@@ -209,16 +209,37 @@ pub const FIXTURE_CLOCK: &str = "2026-01-01 00:00:00";
 /// certificate the tests make or the ceremony files they run give.
 pub const VERIFY_AT: &str = "1768435200";
 
-/// `openssl` with its clock set to FIXTURE_CLOCK (by faketime, which the
-/// test command installs): `-days N` then means N days from 2026-01-01.
-/// OpenSSL 3.0 has no option to give a certificate fixed dates.
+/// The libfaketime library, for a command run at another clock. It is
+/// preloaded directly: the `faketime` wrapper names a semaphore after its
+/// pid and fails when a killed run left one behind for a reused pid.
+pub fn libfaketime() -> PathBuf {
+    let found = std::fs::read_dir("/usr/lib")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path().join("faketime/libfaketime.so.1"))
+        .find(|p| p.exists());
+    found.expect("libfaketime must be installed (package faketime; scripts/bootstrap)")
+}
+
+/// Makes `command` run with its clock starting at `start`
+/// ("2026-01-01 00:00:00") and ticking from there.
+pub fn at_clock<'a>(command: &'a mut Command, start: &str) -> &'a mut Command {
+    command
+        .env("LD_PRELOAD", libfaketime())
+        .env("FAKETIME", format!("@{start}"))
+        .env("FAKETIME_DONT_FAKE_MONOTONIC", "1")
+}
+
+/// `openssl` with its clock set to FIXTURE_CLOCK: `-days N` then means N
+/// days from 2026-01-01. OpenSSL 3.0 has no option to give a certificate
+/// fixed dates.
 pub fn openssl_fixed(args: &[&str], dir: &Path) -> Run {
-    Command::new("faketime")
-        .current_dir(dir)
-        .args(["-f", &format!("@{FIXTURE_CLOCK}"), "openssl"])
-        .args(args)
+    let mut command = Command::new("openssl");
+    command.current_dir(dir).args(args);
+    at_clock(&mut command, FIXTURE_CLOCK)
         .output()
-        .expect("faketime and openssl must be installed (scripts/bootstrap)")
+        .expect("openssl must be installed")
         .into()
 }
 
