@@ -499,6 +499,20 @@ pub enum S3Error {
     #[error("{at}: the AWS SDK could not build the request: {detail}")]
     Request { at: Box<At>, detail: String },
 
+    /// PutObject succeeded, but the object could not be read back.
+    #[error(
+        "s3://{bucket}/{key}: the CRL was uploaded (PutObject answered ETag {}), but it could \
+         not be read back to compare: {source}",
+        .etag.as_deref().unwrap_or("(none)")
+    )]
+    NotReadBack {
+        bucket: String,
+        key: String,
+        /// PutObject's ETag.
+        etag: Option<String>,
+        source: Box<S3Error>,
+    },
+
     /// The object read back is not the one uploaded.
     #[error(
         "s3://{bucket}/{key}: the object read back after the upload is not the CRL uploaded: \
@@ -540,6 +554,7 @@ impl S3Error {
     pub fn code(&self) -> Option<&str> {
         match self {
             S3Error::Aws(e) => e.code(),
+            S3Error::NotReadBack { source, .. } => source.code(),
             S3Error::NoSuchBucket { .. } => Some("NoSuchBucket"),
             S3Error::AccessDenied { .. } => Some("AccessDenied"),
             S3Error::WrongRegion { code, .. }
@@ -827,7 +842,15 @@ impl S3 {
             bytes: got,
             content_type: got_type,
             etag: got_etag,
-        } = self.get(location, size)?;
+        } = self.get(location, size).map_err(|e| match e {
+            e @ S3Error::ReadBackDiffers { .. } => e,
+            e => S3Error::NotReadBack {
+                bucket: location.bucket.clone(),
+                key: location.key.clone(),
+                etag: etag.clone(),
+                source: Box::new(e),
+            },
+        })?;
         if got != body {
             return Err(S3Error::ReadBackDiffers {
                 bucket: location.bucket.clone(),
