@@ -189,15 +189,20 @@ pub struct UrlCheck {
     pub agreement: String,
     /// What rootca did not and cannot check.
     pub not_checked: String,
+    /// A command that shows what the URL serves.
+    pub check_with: String,
     /// Remarks, e.g. about https.
     pub warnings: Vec<String>,
 }
 
-const NOT_CHECKED: &str = "rootca cannot see how CloudFront (or another server) maps this URL \
-     to the bucket: it checked only that the URL's path and the S3 key agree. That the URL's \
-     host serves this bucket, that the cache lets the new CRL through before the old one's \
-     nextUpdate, and that the URL answers at all are for the officer to check, e.g. with \
-     `curl -sS URL | openssl crl -inform DER -noout -text` once the cache has expired";
+const NOT_CHECKED: &str = "that the URL's host serves this bucket and key (rootca cannot see \
+     CloudFront's mapping), that its cache lets this CRL through before the old CRL's \
+     nextUpdate, and that the URL answers at all";
+
+/// The command that shows what the URL serves, once the cache has expired.
+fn check_with(url: &str) -> String {
+    format!("curl -sS {url} | openssl crl -inform DER -noout -text")
+}
 
 /// Checks `--url` and that it fits the key of `location`.
 pub fn check_url(url: &str, location: &S3Location) -> Result<UrlCheck, PublishRefusal> {
@@ -259,6 +264,7 @@ pub fn check_url(url: &str, location: &S3Location) -> Result<UrlCheck, PublishRe
         path,
         agreement,
         not_checked: NOT_CHECKED.to_string(),
+        check_with: check_with(url),
         warnings,
     })
 }
@@ -591,6 +597,7 @@ impl PublishReport {
             line("URL:", &url.url);
             line("", &format!("checked: {}", url.agreement));
             line("", &format!("not checked: {}", url.not_checked));
+            line("", &format!("check it with: {}", url.check_with));
         }
         for s in &self.subordinates {
             line(
