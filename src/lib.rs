@@ -6,10 +6,12 @@
 //! - `profile`: certificate profiles and the checks around signing;
 //! - `output`: artifacts written atomically, and the transcript;
 //! - `inspect`: readable summaries of certificates, CSRs and CRLs;
+//! - `crl_publish`: the checks and the report of `rootca crl publish`;
 //! - `text`: what outside text may contain, and how it is shown.
 
 pub mod aws;
 pub mod ceremony;
+pub mod crl_publish;
 pub mod hsm;
 pub mod input;
 pub mod inspect;

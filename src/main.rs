@@ -7,10 +7,14 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use rootca::aws::pca::{PrivateCa, SubordinateSpec};
+use rootca::aws::s3::{S3, S3Error, S3Location};
 use rootca::aws::{AwsError, AwsSettings};
 use rootca::ceremony::install::{InstallError, install};
 use rootca::ceremony::runner::{RunOptions, run};
 use rootca::ceremony::{CeremonyError, Plan, load, load_content};
+use rootca::crl_publish::{
+    PublishRefusal, PublishReport, check_own_point, check_subordinate, check_url, read_crl,
+};
 use rootca::input::{limit, read_bounded};
 use rootca::output::transcript::{self, TranscriptError};
 use rootca::output::{Staged, ensure_absent, sha256_hex};
@@ -77,6 +81,13 @@ enum Command {
         #[command(subcommand)]
         command: PcaCommand,
     },
+    /// The root's CRL, after the CRL ceremony signed it: publish it to S3.
+    Crl {
+        #[command(flatten)]
+        aws: AwsArgs,
+        #[command(subcommand)]
+        command: CrlCommand,
+    },
     /// Work with ceremony transcripts.
     Transcript {
         #[command(subcommand)]
@@ -128,6 +139,30 @@ enum PcaCommand {
     CreateSubordinate {
         #[arg(long, value_name = "FILE")]
         spec: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum CrlCommand {
+    /// Upload a signed CRL to S3 (its DER, Content-Type application/pkix-crl),
+    /// replacing the object at the key; read it back and compare; check the
+    /// bucket's public access block.
+    Publish {
+        /// The signed CRL, DER or PEM (X509 CRL).
+        file: PathBuf,
+        /// Where to upload it.
+        #[arg(long, value_name = "s3://BUCKET/KEY")]
+        to: String,
+        /// The URL the subordinates' CRL distribution points name; its path
+        /// must agree with the key (rootca cannot see CloudFront's mapping).
+        #[arg(long, value_name = "URL")]
+        url: Option<String>,
+        /// A certificate the root issued, whose CRL distribution points must
+        /// name --url (repeatable).
+        #[arg(long = "subordinate", value_name = "CERT", requires = "url")]
+        subordinates: Vec<PathBuf>,
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -265,6 +300,7 @@ fn dispatch(command: Command) -> Result<(), Failure> {
             Ok(())
         }
         Command::Pca { aws, command } => pca(aws, command),
+        Command::Crl { aws, command } => crl(aws, command),
         Command::Transcript {
             command:
                 TranscriptCommand::Verify {
@@ -490,4 +526,72 @@ fn pca(aws: AwsArgs, command: PcaCommand) -> Result<(), Failure> {
             Ok(())
         }
     }
+}
+
+fn s3_failure(e: S3Error) -> Failure {
+    match e {
+        S3Error::Aws(e) => aws_failure(e),
+        e => Failure::Failed(e.to_string()),
+    }
+}
+
+/// `rootca crl publish`: every local check first (the file is a CRL, --to,
+/// --url, --subordinate), then the calls to S3.
+fn crl(aws: AwsArgs, command: CrlCommand) -> Result<(), Failure> {
+    let CrlCommand::Publish {
+        file,
+        to,
+        url,
+        subordinates,
+        json,
+    } = command;
+    let refused = |e: PublishRefusal| Failure::Refused(e.to_string());
+    let name = file.display().to_string();
+    let crl = read_crl(&name, &read_file(&file, limit::DOCUMENT)?).map_err(refused)?;
+    let location = S3Location::parse(&to).map_err(|e| Failure::Refused(e.to_string()))?;
+    let url_check = match &url {
+        Some(url) => {
+            let checked = check_url(url, &location).map_err(refused)?;
+            check_own_point(&crl, url).map_err(refused)?;
+            Some(checked)
+        }
+        None => None,
+    };
+    let mut checked = Vec::new();
+    for path in &subordinates {
+        let Some(url) = &url else {
+            return Err(Failure::Refused(
+                "--subordinate needs --url: the URL its CRL distribution points must name".into(),
+            ));
+        };
+        let bytes = read_file(path, limit::CERTIFICATE)?;
+        checked.push(
+            check_subordinate(&path.display().to_string(), &bytes, &crl, url).map_err(refused)?,
+        );
+    }
+    let settings = AwsSettings {
+        region: aws.region,
+        profile: aws.profile,
+        endpoint_url: aws.endpoint_url,
+    };
+    let s3 = S3::connect(&settings).map_err(s3_failure)?;
+    let publication = s3.publish_crl(&location, &crl.der).map_err(s3_failure)?;
+    let report = PublishReport::new(
+        &name,
+        &crl,
+        publication,
+        s3.region(),
+        s3.endpoint(),
+        url_check,
+        checked,
+        std::time::SystemTime::now(),
+    );
+    if json {
+        let value = serde_json::to_value(&report)
+            .map_err(|e| Failure::Failed(format!("cannot write the report: {e}")))?;
+        print_json(&value);
+    } else {
+        print!("{}", report.render_text());
+    }
+    Ok(())
 }

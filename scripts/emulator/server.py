@@ -1,4 +1,4 @@
-"""rootca's AWS emulator: moto's server with AWS Private CA's import and issuance rules added.
+"""rootca's AWS emulator: moto's server with AWS Private CA's import and issuance rules and S3's IAM rules added.
 
 Run with the project venv's python:
     .venv/bin/python scripts/emulator/server.py --port 0 --port-file F --pid-file P
@@ -18,6 +18,7 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoReque
 from werkzeug.serving import make_server
 
 import pca
+import s3
 
 
 def write_atomically(path: str, text: str) -> None:
@@ -52,6 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     pca.install()
+    s3.install()
     app = DomainDispatcherApplication(create_backend_app)
     last_request = [time.monotonic()]
 
@@ -74,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
         write_atomically(args.pid_file, pid + "\n")
     if args.port_file:
         write_atomically(args.port_file, f"{port}\n")
-    print(f"rootca emulator (moto + Private CA rules) listening on http://{args.host}:{port}", file=sys.stderr, flush=True)
+    print(f"rootca emulator (moto + Private CA and S3 rules) listening on http://{args.host}:{port}", file=sys.stderr, flush=True)
 
     while not stop.wait(timeout=min(5, args.idle_exit) if args.idle_exit > 0 else 5):
         if args.idle_exit > 0 and time.monotonic() - last_request[0] > args.idle_exit:

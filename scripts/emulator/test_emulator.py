@@ -1,17 +1,21 @@
-"""The emulator's Private CA rules, over real HTTP with boto3, checked against openssl.
+"""The emulator's Private CA and S3 rules, over real HTTP with boto3, checked against openssl.
 
 Run: .venv/bin/pytest scripts/emulator
 """
 
+import contextlib
 import datetime
+import json
 import os
 import pathlib
 import signal
 import subprocess
 import sys
 import time
+import urllib.request
 
 import boto3
+import botocore.config
 import pytest
 from botocore.exceptions import ClientError
 from cryptography import x509
@@ -404,6 +408,80 @@ def test_tags_round_trip(pca):
     arn, _ = new_ca(pca)
     pca.tag_certificate_authority(CertificateAuthorityArn=arn, Tags=[{"Key": "ceremony", "Value": "g1"}])
     assert pca.list_tags(CertificateAuthorityArn=arn)["Tags"] == [{"Key": "ceremony", "Value": "g1"}]
+
+
+# --- S3 (scripts/emulator/s3.py) ----------------------------------------------------------
+
+def s3_client(endpoint, key="testing", secret="testing"):
+    return boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
+                        aws_access_key_id=key, aws_secret_access_key=secret,
+                        config=botocore.config.Config(s3={"addressing_style": "path"}))
+
+
+def test_s3_is_served_on_the_same_port_with_public_access_blocks(endpoint):
+    s3 = s3_client(endpoint)
+    s3.create_bucket(Bucket="emulator-crl")
+    with pytest.raises(ClientError) as e:
+        s3.get_public_access_block(Bucket="emulator-crl")
+    assert e.value.response["Error"]["Code"] == "NoSuchPublicAccessBlockConfiguration"
+    block = {"BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True,
+             "RestrictPublicBuckets": True}
+    s3.put_public_access_block(Bucket="emulator-crl", PublicAccessBlockConfiguration=block)
+    assert s3.get_public_access_block(Bucket="emulator-crl")["PublicAccessBlockConfiguration"] == block
+    s3.put_object(Bucket="emulator-crl", Key="root.crl", Body=b"\x30\x00", ContentType="application/pkix-crl")
+    got = s3.get_object(Bucket="emulator-crl", Key="root.crl")
+    assert got["Body"].read() == b"\x30\x00" and got["ContentType"] == "application/pkix-crl"
+    with pytest.raises(ClientError) as e:
+        s3.put_object(Bucket="emulator-no-such-bucket", Key="root.crl", Body=b"")
+    assert e.value.response["Error"]["Code"] == "NoSuchBucket"
+
+
+@contextlib.contextmanager
+def iam_enforced(endpoint):
+    """moto checks IAM policies only while this lasts; the whole emulator is affected."""
+    reset = lambda count: urllib.request.urlopen(urllib.request.Request(
+        f"{endpoint}/moto-api/reset-auth", data=count.encode(), headers={"Content-Type": "text/plain"}))
+    reset("0")
+    try:
+        yield
+    finally:
+        reset("inf")
+
+
+def iam_user(endpoint, name, actions, bucket):
+    iam = boto3.client("iam", endpoint_url=endpoint, region_name="us-east-1",
+                       aws_access_key_id="testing", aws_secret_access_key="testing")
+    iam.create_user(UserName=name)
+    policy = {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Action": actions,
+        "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"]}]}
+    iam.put_user_policy(UserName=name, PolicyName="crl", PolicyDocument=json.dumps(policy))
+    key = iam.create_access_key(UserName=name)["AccessKey"]
+    return key["AccessKeyId"], key["SecretAccessKey"]
+
+
+def test_public_access_block_is_authorised_by_its_iam_action(endpoint):
+    s3_client(endpoint).create_bucket(Bucket="emulator-iam-pab")
+    allowed = iam_user(endpoint, "pab-allowed", ["s3:GetBucketPublicAccessBlock"], "emulator-iam-pab")
+    listing = iam_user(endpoint, "pab-listing", ["s3:ListBucket"], "emulator-iam-pab")
+    with iam_enforced(endpoint):
+        with pytest.raises(ClientError) as e:
+            s3_client(endpoint, *allowed).get_public_access_block(Bucket="emulator-iam-pab")
+        assert e.value.response["Error"]["Code"] == "NoSuchPublicAccessBlockConfiguration"
+        with pytest.raises(ClientError) as e:
+            s3_client(endpoint, *listing).get_public_access_block(Bucket="emulator-iam-pab")
+        assert e.value.response["Error"]["Code"] == "AccessDenied"
+
+
+def test_head_of_an_absent_key_is_403_without_list_bucket(endpoint):
+    s3_client(endpoint).create_bucket(Bucket="emulator-iam-head")
+    reader = iam_user(endpoint, "head-reader", ["s3:GetObject"], "emulator-iam-head")
+    lister = iam_user(endpoint, "head-lister", ["s3:GetObject", "s3:ListBucket"], "emulator-iam-head")
+    with iam_enforced(endpoint):
+        for user, status in ((reader, "403"), (lister, "404")):
+            with pytest.raises(ClientError) as e:
+                s3_client(endpoint, *user).head_object(Bucket="emulator-iam-head", Key="absent.crl")
+            assert e.value.response["Error"]["Code"] == status
 
 
 # --- scripts/practice-env ------------------------------------------------------------------

@@ -14,16 +14,20 @@
 //! what the officer can do about it.
 //!
 //! - [`pca`]: AWS Private CA (describe, CSR, certificate, import, create).
+//! - [`s3`]: Amazon S3, to publish the root's CRL (`rootca crl publish`).
 
 pub mod pca;
+pub mod s3;
 
 use std::error::Error as StdError;
 use std::ffi::OsString;
 use std::fmt;
 use std::time::Duration;
 
+use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, ConfigLoader, Region};
+use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_credential_types::provider::error::CredentialsError;
 use aws_sdk_acmpca::config::endpoint::{Params, ResolveEndpoint};
 use aws_sdk_acmpca::config::http::HttpResponse;
@@ -466,14 +470,16 @@ pub(crate) struct ConfiguredTimeouts {
 
 impl ConfiguredTimeouts {
     pub(crate) fn of(client: &aws_sdk_acmpca::Client) -> ConfiguredTimeouts {
-        client
-            .config()
-            .timeout_config()
-            .map_or_else(ConfiguredTimeouts::default, |t| ConfiguredTimeouts {
-                connect: t.connect_timeout(),
-                attempt: t.operation_attempt_timeout(),
-                operation: t.operation_timeout(),
-            })
+        ConfiguredTimeouts::from_config(client.config().timeout_config())
+    }
+
+    /// The timeouts of any service client's configuration.
+    pub(crate) fn from_config(config: Option<&TimeoutConfig>) -> ConfiguredTimeouts {
+        config.map_or_else(ConfiguredTimeouts::default, |t| ConfiguredTimeouts {
+            connect: t.connect_timeout(),
+            attempt: t.operation_attempt_timeout(),
+            operation: t.operation_timeout(),
+        })
     }
 
     /// Which timeout ended a call that took `elapsed` with the SDK's
@@ -512,15 +518,44 @@ fn sources_for_profile(profile: &str) -> String {
     )
 }
 
+/// The SDK configuration every service client is built from, and what
+/// messages need to know about it.
+pub(crate) struct Loaded {
+    pub(crate) sdk_config: SdkConfig,
+    pub(crate) region: String,
+    /// Replaces the chain's credentials when the settings name a profile.
+    pub(crate) profile_credentials: Option<SharedCredentialsProvider>,
+    /// The credential sources tried, for messages.
+    pub(crate) credential_sources: String,
+}
+
+impl Loaded {
+    /// The context of a client built from this configuration.
+    pub(crate) fn context(
+        &self,
+        endpoint: String,
+        retry: Option<&RetryConfig>,
+        timeouts: Option<&TimeoutConfig>,
+    ) -> Context {
+        Context {
+            region: self.region.clone(),
+            endpoint,
+            credential_sources: self.credential_sources.clone(),
+            max_attempts: attempts_of(retry),
+            timeouts: ConfiguredTimeouts::from_config(timeouts),
+        }
+    }
+}
+
 /// Loads the SDK configuration through the standard chain with `settings`
 /// and `timeouts` applied, then lets `adjust` change the loader (tests use
-/// it for explicit credentials or other timeouts). Must run inside a tokio
-/// runtime.
-pub(crate) async fn load_client(
+/// it for explicit credentials or other timeouts). The same for every
+/// service; each builds its client from it. Must run inside a tokio runtime.
+pub(crate) async fn load_config(
     settings: &AwsSettings,
     timeouts: &AwsTimeouts,
     adjust: impl FnOnce(ConfigLoader) -> ConfigLoader,
-) -> Result<(aws_sdk_acmpca::Client, Context), AwsError> {
+) -> Result<Loaded, AwsError> {
     let mut loader =
         aws_config::defaults(BehaviorVersion::latest()).timeout_config(timeouts.timeout_config());
     if let Some(region) = &settings.region {
@@ -535,7 +570,7 @@ pub(crate) async fn load_client(
         .map(|r| r.as_ref().to_string())
         .ok_or(AwsError::NoRegion)?;
 
-    let (profile_provider, credential_sources) = match &settings.profile {
+    let (profile_credentials, credential_sources) = match &settings.profile {
         Some(profile) => {
             // The default chain reads environment variables before the profile; a profile
             // named in the ceremony file must not be overridden by a stray AWS_ACCESS_KEY_ID.
@@ -545,57 +580,82 @@ pub(crate) async fn load_client(
                 .configure(&provider_config)
                 .profile_name(profile)
                 .build();
-            (Some(provider), sources_for_profile(profile))
+            (
+                Some(SharedCredentialsProvider::new(provider)),
+                sources_for_profile(profile),
+            )
         }
         None => (None, SOURCES_CHAIN.to_string()),
     };
+    Ok(Loaded {
+        sdk_config,
+        region,
+        profile_credentials,
+        credential_sources,
+    })
+}
 
-    let mut builder = aws_sdk_acmpca::config::Builder::from(&sdk_config);
-    if let Some(provider) = profile_provider {
-        builder = builder.credentials_provider(provider);
+/// Loads the configuration ([`load_config`]) and builds the Private CA
+/// client from it. Must run inside a tokio runtime.
+pub(crate) async fn load_client(
+    settings: &AwsSettings,
+    timeouts: &AwsTimeouts,
+    adjust: impl FnOnce(ConfigLoader) -> ConfigLoader,
+) -> Result<(aws_sdk_acmpca::Client, Context), AwsError> {
+    let loaded = load_config(settings, timeouts, adjust).await?;
+    let mut builder = aws_sdk_acmpca::config::Builder::from(&loaded.sdk_config);
+    if let Some(provider) = &loaded.profile_credentials {
+        builder = builder.credentials_provider(provider.clone());
     }
     if let Some(url) = &settings.endpoint_url {
         builder = builder.endpoint_url(url);
     }
     let client = aws_sdk_acmpca::Client::from_conf(builder.build());
-    let endpoint = describe_endpoint(settings, &sdk_config, &region).await;
-    let max_attempts = max_attempts(&client);
-    let timeouts = ConfiguredTimeouts::of(&client);
-    Ok((
-        client,
-        Context {
-            region,
-            endpoint,
-            credential_sources,
-            max_attempts,
-            timeouts,
-        },
-    ))
+    let endpoint = describe_endpoint(settings, &loaded.sdk_config, &loaded.region).await;
+    let ctx = loaded.context(
+        endpoint,
+        client.config().retry_config(),
+        client.config().timeout_config(),
+    );
+    Ok((client, ctx))
 }
 
 pub(crate) fn max_attempts(client: &aws_sdk_acmpca::Client) -> u32 {
-    client
-        .config()
-        .retry_config()
-        .map_or(1, |retry| retry.max_attempts())
+    attempts_of(client.config().retry_config())
 }
 
-/// The endpoint the client talks to, with the SDK's precedence: explicit
-/// setting, AWS_ENDPOINT_URL_ACM_PCA (or the profile's acm_pca
-/// endpoint_url), AWS_ENDPOINT_URL (or the profile's endpoint_url), else the
-/// region's public endpoint.
-async fn describe_endpoint(settings: &AwsSettings, sdk: &SdkConfig, region: &str) -> String {
+/// The most attempts a client with this retry configuration makes.
+pub(crate) fn attempts_of(retry: Option<&RetryConfig>) -> u32 {
+    retry.map_or(1, RetryConfig::max_attempts)
+}
+
+/// The endpoint URL configured for the service `service_id` (as the SDK
+/// names it: `ACM PCA`, `S3`), with the SDK's precedence: explicit setting,
+/// AWS_ENDPOINT_URL_<SERVICE> (or the profile's service endpoint_url),
+/// AWS_ENDPOINT_URL (or the profile's endpoint_url). `None`: the region's
+/// public endpoint.
+pub(crate) fn configured_endpoint(
+    settings: &AwsSettings,
+    sdk: &SdkConfig,
+    service_id: &str,
+) -> Option<String> {
     if let Some(url) = &settings.endpoint_url {
-        return url.clone();
+        return Some(url.clone());
     }
     let service_specific = ServiceConfigKey::builder()
-        .service_id("ACM PCA")
+        .service_id(service_id)
         .env("AWS_ENDPOINT_URL")
         .profile("endpoint_url")
         .build()
         .ok()
         .and_then(|key| sdk.service_config().and_then(|conf| conf.load_config(key)));
-    if let Some(url) = service_specific.or_else(|| sdk.endpoint_url().map(str::to_string)) {
+    service_specific.or_else(|| sdk.endpoint_url().map(str::to_string))
+}
+
+/// The endpoint the Private CA client talks to: the configured one
+/// ([`configured_endpoint`]), else the region's public endpoint.
+async fn describe_endpoint(settings: &AwsSettings, sdk: &SdkConfig, region: &str) -> String {
+    if let Some(url) = configured_endpoint(settings, sdk, "ACM PCA") {
         return url;
     }
     let params = Params::builder()
@@ -617,9 +677,29 @@ async fn describe_endpoint(settings: &AwsSettings, sdk: &SdkConfig, region: &str
     }
 }
 
+/// A tokio current-thread runtime for a blocking client's SDK calls.
+pub(crate) fn new_runtime() -> Result<tokio::runtime::Runtime, AwsError> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| AwsError::Runtime {
+            detail: format!("could not start the runtime for AWS calls: {e}"),
+        })
+}
+
+/// Refuses to block inside an async runtime; `who` names the blocking client.
+pub(crate) fn reject_async_caller(who: &str) -> Result<(), AwsError> {
+    if tokio::runtime::Handle::try_current().is_ok() {
+        return Err(AwsError::Runtime {
+            detail: format!("{who} blocks and must not be called from inside an async runtime"),
+        });
+    }
+    Ok(())
+}
+
 /// Error codes that mean "slow down", as AWS services spell them.
 /// (`LimitExceededException` is a quota in Private CA, not throttling.)
-const THROTTLING_CODES: &[&str] = &[
+pub(crate) const THROTTLING_CODES: &[&str] = &[
     "Throttling",
     "ThrottlingException",
     "ThrottledException",
@@ -631,14 +711,14 @@ const THROTTLING_CODES: &[&str] = &[
     "PriorRequestNotComplete",
 ];
 
-const ACCESS_DENIED_CODES: &[&str] = &[
+pub(crate) const ACCESS_DENIED_CODES: &[&str] = &[
     "AccessDeniedException",
     "AccessDenied",
     "UnauthorizedOperation",
     "UnauthorizedException",
 ];
 
-const BAD_CREDENTIALS_CODES: &[&str] = &[
+pub(crate) const BAD_CREDENTIALS_CODES: &[&str] = &[
     "UnrecognizedClientException",
     "InvalidClientTokenId",
     "InvalidSignatureException",
@@ -679,7 +759,7 @@ fn refusal_hint(code: &str) -> &'static str {
 }
 
 /// `error` and its causes, outermost first, each said once.
-fn chain_text(error: &(dyn StdError + 'static)) -> String {
+pub(crate) fn chain_text(error: &(dyn StdError + 'static)) -> String {
     let mut parts: Vec<String> = Vec::new();
     let mut current: Option<&(dyn StdError + 'static)> = Some(error);
     while let Some(e) = current {
@@ -733,9 +813,98 @@ pub(crate) fn check_ca_arn(operation: &'static str, arn: &str) -> Result<(), Aws
     }
 }
 
-/// Turns an SDK failure into the officer's error, by error code and
-/// metadata; `elapsed` is how long the call took (it tells which timeout
-/// fired).
+/// An SDK failure sorted by what went wrong, before a service puts its
+/// words on it: by error code and metadata, never by a message's text.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Sorted {
+    /// The endpoint answered with an error.
+    Service {
+        status: u16,
+        /// Empty when the answer carried no code (an S3 HEAD has no body).
+        code: String,
+        message: String,
+        request_id: Option<String>,
+    },
+    /// No credential source of the chain gave credentials.
+    NoCredentials { detail: String },
+    /// One of the configured timeouts fired, and how long it was.
+    Timeout { which: TimeoutKind, limit: Duration },
+    /// No answer: connection refused, DNS, TLS, or a timeout not configured.
+    Unreachable { detail: String },
+    /// An answer the SDK could not read.
+    UnexpectedResponse { status: Option<u16>, detail: String },
+    /// The request could not be built.
+    Request { detail: String },
+}
+
+/// Sorts an SDK failure; `elapsed` is how long the call took (it tells
+/// which timeout fired).
+pub(crate) fn sort_sdk_error<E>(
+    error: &SdkError<E, HttpResponse>,
+    elapsed: Duration,
+    ctx: &Context,
+) -> Sorted
+where
+    E: ProvideErrorMetadata + RequestId + StdError + Send + Sync + 'static,
+{
+    match error {
+        SdkError::ServiceError(service) => {
+            let err = service.err();
+            Sorted::Service {
+                status: service.raw().status().as_u16(),
+                code: err.code().unwrap_or("").to_string(),
+                message: err
+                    .message()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| "(no message)".to_string()),
+                request_id: err.request_id().map(str::to_string),
+            }
+        }
+        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => {
+            if let Some(creds) = credentials_failure(error) {
+                return Sorted::NoCredentials {
+                    detail: chain_text(creds),
+                };
+            }
+            let fired = match error {
+                SdkError::TimeoutError(_) => ctx.timeouts.which_fired(elapsed),
+                // rootca sets no read timeout, so a connector's timeout is the connect timeout.
+                SdkError::DispatchFailure(dispatch) if dispatch.is_timeout() => ctx
+                    .timeouts
+                    .connect
+                    .map(|limit| (TimeoutKind::Connect, limit)),
+                _ => None,
+            };
+            if let Some((which, limit)) = fired {
+                return Sorted::Timeout { which, limit };
+            }
+            let detail = match error {
+                SdkError::TimeoutError(_) => format!("timed out ({})", chain_text(error)),
+                _ => chain_text(error),
+            };
+            Sorted::Unreachable { detail }
+        }
+        SdkError::ResponseError(response) => Sorted::UnexpectedResponse {
+            status: Some(response.raw().status().as_u16()),
+            detail: chain_text(error),
+        },
+        SdkError::ConstructionFailure(_) => match credentials_failure(error) {
+            Some(creds) => Sorted::NoCredentials {
+                detail: chain_text(creds),
+            },
+            None => Sorted::Request {
+                detail: chain_text(error),
+            },
+        },
+        _ => Sorted::Request {
+            detail: chain_text(error),
+        },
+    }
+}
+
+/// Turns an SDK failure of a Private CA call into the officer's error, by
+/// error code and metadata; `elapsed` is how long the call took (it tells
+/// which timeout fired).
 pub(crate) fn map_sdk_error<E>(
     error: SdkError<E, HttpResponse>,
     call: Call<'_>,
@@ -747,92 +916,53 @@ where
 {
     let operation = call.operation;
     let target = call.target.to_string();
-    match &error {
-        SdkError::ServiceError(service) => {
-            let err = service.err();
-            let status = service.raw().status().as_u16();
-            let code = err.code().unwrap_or("").to_string();
-            let message = err
-                .message()
-                .map(str::to_string)
-                .unwrap_or_else(|| "(no message)".to_string());
-            let request_id = err.request_id().map(str::to_string);
-            classify(
-                operation,
-                target,
-                call.expected_state,
-                ctx,
-                status,
-                code,
-                message,
-                request_id,
-            )
-        }
-        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => {
-            if let Some(creds) = credentials_failure(&error) {
-                return AwsError::NoCredentials {
-                    operation,
-                    target,
-                    sources: ctx.credential_sources.clone(),
-                    detail: chain_text(creds),
-                };
-            }
-            let fired = match &error {
-                SdkError::TimeoutError(_) => ctx.timeouts.which_fired(elapsed),
-                // rootca sets no read timeout, so a connector's timeout is the connect timeout.
-                SdkError::DispatchFailure(dispatch) if dispatch.is_timeout() => ctx
-                    .timeouts
-                    .connect
-                    .map(|limit| (TimeoutKind::Connect, limit)),
-                _ => None,
-            };
-            if let Some((which, limit)) = fired {
-                return AwsError::Timeout {
-                    operation,
-                    target,
-                    endpoint: ctx.endpoint.clone(),
-                    which,
-                    seconds: limit.as_secs_f64(),
-                    attempts: ctx.max_attempts,
-                };
-            }
-            let detail = match &error {
-                SdkError::TimeoutError(_) => format!("timed out ({})", chain_text(&error)),
-                _ => chain_text(&error),
-            };
-            AwsError::Unreachable {
-                operation,
-                target,
-                endpoint: ctx.endpoint.clone(),
-                detail,
-            }
-        }
-        SdkError::ResponseError(response) => AwsError::UnexpectedResponse {
+    match sort_sdk_error(&error, elapsed, ctx) {
+        Sorted::Service {
+            status,
+            code,
+            message,
+            request_id,
+        } => classify(
+            operation,
+            target,
+            call.expected_state,
+            ctx,
+            status,
+            code,
+            message,
+            request_id,
+        ),
+        Sorted::NoCredentials { detail } => AwsError::NoCredentials {
+            operation,
+            target,
+            sources: ctx.credential_sources.clone(),
+            detail,
+        },
+        Sorted::Timeout { which, limit } => AwsError::Timeout {
             operation,
             target,
             endpoint: ctx.endpoint.clone(),
-            status: Some(response.raw().status().as_u16()),
-            detail: chain_text(&error),
+            which,
+            seconds: limit.as_secs_f64(),
+            attempts: ctx.max_attempts,
         },
-        SdkError::ConstructionFailure(_) => {
-            if let Some(creds) = credentials_failure(&error) {
-                return AwsError::NoCredentials {
-                    operation,
-                    target,
-                    sources: ctx.credential_sources.clone(),
-                    detail: chain_text(creds),
-                };
-            }
-            AwsError::Request {
-                operation,
-                target,
-                detail: chain_text(&error),
-            }
-        }
-        _ => AwsError::Request {
+        Sorted::Unreachable { detail } => AwsError::Unreachable {
             operation,
             target,
-            detail: chain_text(&error),
+            endpoint: ctx.endpoint.clone(),
+            detail,
+        },
+        Sorted::UnexpectedResponse { status, detail } => AwsError::UnexpectedResponse {
+            operation,
+            target,
+            endpoint: ctx.endpoint.clone(),
+            status,
+            detail,
+        },
+        Sorted::Request { detail } => AwsError::Request {
+            operation,
+            target,
+            detail,
         },
     }
 }

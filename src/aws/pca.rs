@@ -25,7 +25,7 @@ use serde::Deserialize;
 
 use super::{
     AwsError, AwsSettings, AwsTimeouts, Call, ConfiguredTimeouts, Context, check_ca_arn,
-    load_client, map_sdk_error,
+    load_client, map_sdk_error, new_runtime, reject_async_caller,
 };
 
 /// The state of a certificate authority, as DescribeCertificateAuthority reports it.
@@ -339,7 +339,7 @@ impl PrivateCa {
         adjust: impl FnOnce(ConfigLoader) -> ConfigLoader,
     ) -> Result<PrivateCa, AwsError> {
         let runtime = new_runtime()?;
-        reject_async_caller()?;
+        reject_async_caller("PrivateCa")?;
         let (client, ctx) = runtime.block_on(load_client(settings, timeouts, adjust))?;
         Ok(PrivateCa {
             runtime,
@@ -622,7 +622,7 @@ impl PrivateCa {
 
     /// Runs one SDK call to its end, and says how long it took.
     fn block_on<F: Future>(&self, future: F) -> Result<(F::Output, Duration), AwsError> {
-        reject_async_caller()?;
+        reject_async_caller("PrivateCa")?;
         let started = Instant::now();
         let output = self.runtime.block_on(future);
         Ok((output, started.elapsed()))
@@ -675,25 +675,6 @@ impl PrivateCa {
             })
             .transpose()
     }
-}
-
-fn new_runtime() -> Result<tokio::runtime::Runtime, AwsError> {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| AwsError::Runtime {
-            detail: format!("could not start the runtime for AWS calls: {e}"),
-        })
-}
-
-fn reject_async_caller() -> Result<(), AwsError> {
-    if tokio::runtime::Handle::try_current().is_ok() {
-        return Err(AwsError::Runtime {
-            detail: "PrivateCa blocks and must not be called from inside an async runtime"
-                .to_string(),
-        });
-    }
-    Ok(())
 }
 
 /// The subject RFC 4514 style, most specific first.
