@@ -151,7 +151,7 @@ fn a_csr_whose_subject_carries_a_bidi_override_is_refused_at_check() {
 #[test]
 fn inspect_shows_a_certificate_with_escapes_in_its_subject_escaped() {
     let p = Practice::new();
-    openssl(
+    common::openssl_fixed(
         &[
             "req",
             "-x509",
