@@ -23,7 +23,7 @@ use crate::ceremony::steps::certificate::{self, Artifact};
 use crate::ceremony::steps::token::{self, KeyInUse, Session};
 use crate::ceremony::{CeremonyError, Change, HsmSpec, Kind, Run, StepError};
 use crate::output::{fingerprint_groups, sha256_hex};
-use crate::profile::algorithm::{KeyAlgorithm, SignatureAlgorithm};
+use crate::profile::algorithm::SignatureAlgorithm;
 use crate::profile::crl::{
     self as profile, CrlProfile, Reason, Revocation, serial_order, serial_text,
 };
@@ -592,30 +592,35 @@ impl CrlCeremony {
     }
 
     fn entries_json(&self) -> serde_json::Value {
-        let of = |o: &Origin| {
-            self.profile
-                .revoked
-                .iter()
-                .zip(&self.origins)
-                .filter(|(_, origin)| std::mem::discriminant(*origin) == std::mem::discriminant(o))
-                .map(|(r, _)| serde_json::json!({ "serial": serial_text(&r.serial), "reason": r.reason.name(), "date": r.date.to_string() }))
-                .collect::<Vec<_>>()
-        };
-        let mut added = of(&Origin::Serial);
-        added.extend(of(&Origin::Certificate(PathBuf::new())));
+        let (mut carried_over, mut added) = (Vec::new(), Vec::new());
+        for (r, origin) in self.profile.revoked.iter().zip(&self.origins) {
+            let entry = serde_json::json!({
+                "serial": serial_text(&r.serial),
+                "reason": r.reason.name(),
+                "date": r.date.to_string(),
+            });
+            match origin {
+                Origin::CarriedOver => carried_over.push(entry),
+                Origin::Certificate(_) | Origin::Serial => added.push(entry),
+            }
+        }
+        let removed: Vec<_> = self
+            .removed
+            .iter()
+            .map(|r| serde_json::json!({ "serial": serial_text(&r.serial), "reason": r.reason }))
+            .collect();
         serde_json::json!({
             "number": self.profile.number,
             "previous_number": self.previous.as_ref().map(|p| p.number),
-            "carried_over": of(&Origin::CarriedOver),
+            "carried_over": carried_over,
             "added": added,
-            "removed": self.removed.iter().map(|r| serde_json::json!({ "serial": serial_text(&r.serial), "reason": r.reason })).collect::<Vec<_>>(),
+            "removed": removed,
         })
     }
 }
 
 fn prepare(c: &CrlCeremony, key: &KeyInUse) -> Result<Done<Vec<u8>>, StepError> {
-    let algorithm: KeyAlgorithm = key.key.algorithm;
-    let tbs = profile::prepare(&c.profile, algorithm)?;
+    let tbs = profile::prepare(&c.profile, key.key.algorithm)?;
     let mut details = c.entries_json();
     if let Some(obj) = details.as_object_mut() {
         obj.insert("tbs_sha256".into(), sha256_hex(&tbs).into());
