@@ -286,20 +286,17 @@ fn without_yes_the_officer_can_stop_before_key_generation() {
         "root.toml",
         &root_toml("stop", "ec-p256", "ecdsa-sha256", "root"),
     );
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_rootca"))
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_rootca"));
+    command
         .env("SOFTHSM2_CONF", &p.conf)
         .current_dir(p.path())
-        .args(["run", "root.toml"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    use std::io::Write;
-    child.stdin.take().unwrap().write_all(b"no\n").unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("stopped the ceremony at step 2"));
+        .args(["run", "root.toml"]);
+    let mut officer = common::Interactive::start(command);
+    officer.wait_for(common::PROMPT, 1);
+    officer.answer("no");
+    let run = officer.finish();
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    assert!(run.stderr.contains("stopped the ceremony at step 2"), "{}", run.stderr);
     let objects = p.pkcs11_tool(&["--list-objects"]);
     assert!(
         !objects.stdout.contains("label:      stop"),
