@@ -244,7 +244,10 @@ fn run_command(
             }));
             return Ok(());
         }
-        println!("\nThe ceremony is abandoned; its transcript is {}.", a.transcript.display());
+        println!(
+            "\nThe ceremony is abandoned; its transcript is {}.",
+            a.transcript.display()
+        );
         if a.left_behind.is_empty() {
             println!("It left nothing behind.");
         } else {
@@ -321,7 +324,16 @@ fn dispatch(command: Command) -> Result<(), Failure> {
             witnesses,
             abandon,
             json,
-        } => run_command(&file, RunOptions { yes, officers, witnesses }, abandon, json),
+        } => run_command(
+            &file,
+            RunOptions {
+                yes,
+                officers,
+                witnesses,
+            },
+            abandon,
+            json,
+        ),
         Command::Names { file, names, json } => {
             let ceremony = load_content(&file)?;
             let Some(constraints) = ceremony.kind.name_constraints() else {

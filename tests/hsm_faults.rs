@@ -34,9 +34,8 @@ fn root_run(p: &Practice, label: &str, faults: &[Fault]) -> Run {
 fn kept_transcript_records(p: &Practice, run: &Run, recorded: &str) {
     assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
     assert!(
-        run.stderr.contains(
-            "The journal of this ceremony is kept at out/root.transcript.jsonl.partial"
-        ),
+        run.stderr
+            .contains("The journal of this ceremony is kept at out/root.transcript.jsonl.partial"),
         "{}",
         run.stderr
     );
@@ -47,8 +46,7 @@ fn kept_transcript_records(p: &Practice, run: &Run, recorded: &str) {
     );
     p.rootca(&["transcript", "verify", "out/root.transcript.jsonl.partial"])
         .ok();
-    let text =
-        std::fs::read_to_string(p.path().join("out/root.transcript.jsonl.partial")).unwrap();
+    let text = std::fs::read_to_string(p.path().join("out/root.transcript.jsonl.partial")).unwrap();
     let last: serde_json::Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
     assert_eq!(last["event"], "ceremony stopped");
     let error = last["details"]["error"].as_str().unwrap();
@@ -166,12 +164,23 @@ fn resumes_to_one_key_and_one_certificate(p: &Practice, label: &str) {
         again.stdout
     );
     assert_eq!(private_keys(p, label), 1, "still one key");
-    let cert = common::openssl(&["x509", "-in", "out/root.pem", "-noout", "-pubkey"], p.path());
+    let cert = common::openssl(
+        &["x509", "-in", "out/root.pem", "-noout", "-pubkey"],
+        p.path(),
+    );
     let public = std::fs::read_to_string(p.path().join("out/root.pub.pem")).unwrap();
-    assert_eq!(cert.stdout.trim(), public.trim(), "the certificate is of that key");
+    assert_eq!(
+        cert.stdout.trim(),
+        public.trim(),
+        "the certificate is of that key"
+    );
     let verify = p.rootca(&["transcript", "verify", "out/root.transcript.jsonl"]);
     verify.ok();
-    assert!(verify.stdout.contains("hash chain intact"), "{}", verify.stdout);
+    assert!(
+        verify.stdout.contains("hash chain intact"),
+        "{}",
+        verify.stdout
+    );
 }
 
 #[test]
@@ -223,5 +232,8 @@ fn a_failing_logout_after_the_files_are_written_names_them() {
     // The resume finds the files written byte for byte and only logs out.
     let before = std::fs::read(p.path().join("out/root.pem")).unwrap();
     resumes_to_one_key_and_one_certificate(&p, "closing");
-    assert_eq!(std::fs::read(p.path().join("out/root.pem")).unwrap(), before);
+    assert_eq!(
+        std::fs::read(p.path().join("out/root.pem")).unwrap(),
+        before
+    );
 }

@@ -178,7 +178,9 @@ impl Loop {
         self.read(transcript)
             .lines()
             .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("a JSON line"))
-            .find(|e| e["event"] == "Import the certificate into AWS Private CA" && e["status"] == "ok")
+            .find(|e| {
+                e["event"] == "Import the certificate into AWS Private CA" && e["status"] == "ok"
+            })
             .unwrap_or_else(|| panic!("no import entry in {transcript}"))
     }
 }
@@ -482,7 +484,9 @@ fn stopping_at_the_import_after_the_files_are_written_says_how_to_install_them()
     again.ok();
     assert!(
         again.stdout.contains("This ceremony was interrupted")
-            && again.stdout.contains("9. Import the certificate into AWS Private CA: to do"),
+            && again
+                .stdout
+                .contains("9. Import the certificate into AWS Private CA: to do"),
         "{}",
         again.stdout
     );

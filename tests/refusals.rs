@@ -344,8 +344,12 @@ fn a_failure_after_key_generation_keeps_the_transcript_and_writes_no_certificate
     let check = p.rootca(&["check", "root.toml"]);
     check.ok();
     assert!(
-        check.stdout.contains("6. Sign the root certificate with the HSM key: done")
-            && check.stdout.contains("7. Write the certificate and the public key: to do"),
+        check
+            .stdout
+            .contains("6. Sign the root certificate with the HSM key: done")
+            && check
+                .stdout
+                .contains("7. Write the certificate and the public key: to do"),
         "{}",
         check.stdout
     );
@@ -358,7 +362,11 @@ fn a_failure_after_key_generation_keeps_the_transcript_and_writes_no_certificate
         "someone else's file"
     );
     // Moved away, the resume writes the very certificate that was signed.
-    std::fs::rename(p.path().join("out/root.pem"), p.path().join("elsewhere.pem")).unwrap();
+    std::fs::rename(
+        p.path().join("out/root.pem"),
+        p.path().join("elsewhere.pem"),
+    )
+    .unwrap();
     p.rootca(&["run", "root.toml", "--yes"]).ok();
     assert_eq!(
         std::fs::read_to_string(p.path().join("out/root.pem")).unwrap(),

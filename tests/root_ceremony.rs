@@ -296,7 +296,11 @@ fn without_yes_the_officer_can_stop_before_key_generation() {
     officer.answer("no");
     let run = officer.finish();
     assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
-    assert!(run.stderr.contains("stopped the ceremony at step 2"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("stopped the ceremony at step 2"),
+        "{}",
+        run.stderr
+    );
     let objects = p.pkcs11_tool(&["--list-objects"]);
     assert!(
         !objects.stdout.contains("label:      stop"),

@@ -346,10 +346,7 @@ pub(super) fn output(dir: &Path, p: &Path, field: &str, problems: &mut Problems)
 /// rootca's own temporary copies (`.rootca-*.partial`) left in the
 /// outputs' folders by a run that was killed while writing.
 pub(super) fn leftovers(outputs: &[PathBuf]) -> Vec<PathBuf> {
-    let mut dirs: Vec<&Path> = outputs
-        .iter()
-        .filter_map(|o| o.parent())
-        .collect();
+    let mut dirs: Vec<&Path> = outputs.iter().filter_map(|o| o.parent()).collect();
     dirs.sort();
     dirs.dedup();
     let mut found = Vec::new();
@@ -408,7 +405,10 @@ pub(super) fn hsm_spec(s: &HsmSection, dir: &Path, p: &mut Problems) -> Option<H
 fn split_pin(t: &toml::Table, p: &mut Problems) -> Option<PinSource> {
     let range = crate::hsm::SPLIT_PARTS;
     if let Some(k) = t.keys().find(|k| *k != "split" && *k != "holders") {
-        p.add("hsm.pin", format!("{k} is not a setting of a split PIN: only split and holders"));
+        p.add(
+            "hsm.pin",
+            format!("{k} is not a setting of a split PIN: only split and holders"),
+        );
         return Some(PinSource::Split(Vec::new()));
     }
     let parts = match t.get("split") {
@@ -416,7 +416,11 @@ fn split_pin(t: &toml::Table, p: &mut Problems) -> Option<PinSource> {
         _ => {
             p.add(
                 "hsm.pin",
-                format!("split must be a number of parts from {} to {}", range.start(), range.end()),
+                format!(
+                    "split must be a number of parts from {} to {}",
+                    range.start(),
+                    range.end()
+                ),
             );
             return Some(PinSource::Split(Vec::new()));
         }
@@ -437,7 +441,10 @@ fn split_pin(t: &toml::Table, p: &mut Problems) -> Option<PinSource> {
     }
     for (i, h) in holders.iter().enumerate() {
         if holders[..i].contains(h) {
-            p.add("hsm.pin", format!("holders names \"{h}\" twice: each part has its own holder"));
+            p.add(
+                "hsm.pin",
+                format!("holders names \"{h}\" twice: each part has its own holder"),
+            );
         }
         plain_text(h, "hsm.pin", p);
     }

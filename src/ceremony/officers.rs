@@ -145,7 +145,8 @@ impl Room {
             let answer = self.ask(&format!(
                 "\n  Step {number}: {title}.\n  Type \"yes\" to go on, anything else stops the ceremony: "
             ))?;
-            return (answer == "yes").then(|| self.people.officers.first().cloned().into_iter().collect());
+            return (answer == "yes")
+                .then(|| self.people.officers.first().cloned().into_iter().collect());
         }
         let need = self.confirm_by as usize;
         let mut confirmed: Vec<String> = Vec::new();

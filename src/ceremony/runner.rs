@@ -45,20 +45,6 @@ fn recorded(base: &Path, path: &Path) -> String {
         .unwrap_or_else(|_| path.display().to_string())
 }
 
-/// For the tests that kill a run at a given point (`ROOTCA_TEST_PAUSE`):
-/// in a debug build the process stops there for good, to be killed; a
-/// release build has no such point.
-pub fn pause_point(name: &str) {
-    if cfg!(debug_assertions)
-        && std::env::var("ROOTCA_TEST_PAUSE").is_ok_and(|p| p.split(',').any(|p| p == name))
-    {
-        eprintln!("rootca: paused at {name} (ROOTCA_TEST_PAUSE)");
-        loop {
-            std::thread::sleep(std::time::Duration::from_secs(60));
-        }
-    }
-}
-
 fn with(details: serde_json::Value, key: &str, value: serde_json::Value) -> serde_json::Value {
     match details {
         serde_json::Value::Object(mut m) => {
@@ -236,7 +222,7 @@ impl Run<'_> {
             changes,
             ..Record::default()
         })?;
-        pause_point(&format!("after-step-{}", step.number));
+        crate::crash::point(&format!("after-step-{}", step.number));
         Ok(done.value)
     }
 
@@ -425,7 +411,11 @@ pub fn run(plan: &Plan, options: &RunOptions) -> Result<Summary, CeremonyError> 
                     status: resume::OK.into(),
                     inputs,
                     details: with(
-                        with(details, "resumed_after_step", interrupted.last_done().into()),
+                        with(
+                            details,
+                            "resumed_after_step",
+                            interrupted.last_done().into(),
+                        ),
                         "removed_temporary_copies",
                         removed.into(),
                     ),

@@ -98,7 +98,11 @@ impl Staged {
 
     pub fn commit(self) -> Result<Vec<PathBuf>, OutputError> {
         let mut placed: Vec<PathBuf> = Vec::new();
+        crate::crash::point("staged-outputs");
         for (path, tmp) in self.files {
+            if placed.len() == 1 {
+                crate::crash::point("placed-first-output");
+            }
             if let Err(e) = tmp.persist_noclobber(&path) {
                 for p in &placed {
                     let _ = std::fs::remove_file(p);

@@ -332,12 +332,12 @@ fn lock_journal(file: &File, journal: &Path) -> Result<(), TranscriptError> {
         Err(std::fs::TryLockError::WouldBlock) => Err(TranscriptError::InUse {
             path: journal.to_path_buf(),
         }),
-        Err(std::fs::TryLockError::Error(source)) => Err(TranscriptError::Output(
-            OutputError::Write {
+        Err(std::fs::TryLockError::Error(source)) => {
+            Err(TranscriptError::Output(OutputError::Write {
                 path: journal.to_path_buf(),
                 source,
-            },
-        )),
+            }))
+        }
     }
 }
 
@@ -419,13 +419,12 @@ fn read_entries(path: &Path, file: &File) -> Result<Vec<(Entry, String)>, Transc
                 });
             }
         };
-        let (entry, hash) = check_line(n, line, &prev).map_err(|problem| {
-            TranscriptError::Broken {
+        let (entry, hash) =
+            check_line(n, line, &prev).map_err(|problem| TranscriptError::Broken {
                 path: path.to_path_buf(),
                 line: n,
                 problem,
-            }
-        })?;
+            })?;
         prev = hash.clone();
         entries.push((entry, hash));
         rest = after;

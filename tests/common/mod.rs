@@ -507,7 +507,8 @@ impl Interactive {
         if let Some(r) = self.reader.take() {
             let _ = r.join();
         }
-        let read = |name: &str| std::fs::read_to_string(self.dir.path().join(name)).unwrap_or_default();
+        let read =
+            |name: &str| std::fs::read_to_string(self.dir.path().join(name)).unwrap_or_default();
         let terminal =
             String::from_utf8_lossy(&self.terminal.lock().expect("terminal buffer")).into_owned();
         (

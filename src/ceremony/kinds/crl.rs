@@ -18,10 +18,10 @@ use crate::ceremony::file::{
     time_text, urls,
 };
 use crate::ceremony::plan::Step;
+use crate::ceremony::resume::Earlier;
 use crate::ceremony::steps::Done;
 use crate::ceremony::steps::certificate::{self, Artifact};
 use crate::ceremony::steps::token::{self, KeyInUse, Session};
-use crate::ceremony::resume::Earlier;
 use crate::ceremony::{CeremonyError, Change, HsmSpec, Kind, Run, StepError};
 use crate::output::{fingerprint_groups, sha256_hex};
 use crate::profile::algorithm::SignatureAlgorithm;

@@ -16,10 +16,10 @@ use crate::ceremony::file::{
     path_len, plain_text, policies, read_input, read_issuer, resolve, signature, time_text, urls,
     validity,
 };
+use crate::ceremony::resume::Earlier;
 use crate::ceremony::steps::certificate::{self, Artifact};
 use crate::ceremony::steps::private_ca::{self, CaExpectations, CheckedCa};
 use crate::ceremony::steps::token;
-use crate::ceremony::resume::Earlier;
 use crate::ceremony::{CeremonyError, HsmSpec, Kind, Run, Step, StepError};
 use crate::output::sha256_hex;
 use crate::profile::csr::Csr;

@@ -120,7 +120,10 @@ pub fn sign<P: CertificateProfile>(
                     "the journal records the signing but not a readable certificate ({e}): the journal cannot be resumed"
                 ))
             })?;
-            let tbs = cert.tbs_certificate().to_der().map_err(ProfileError::from)?;
+            let tbs = cert
+                .tbs_certificate()
+                .to_der()
+                .map_err(ProfileError::from)?;
             if tbs != prepared.tbs.der {
                 return Err(StepError::NotConfirmed(
                     "the certificate the interrupted run signed is not the one this run prepared (the inputs differ): rootca does not sign a second, different certificate for one ceremony; close the journal with --abandon".into(),

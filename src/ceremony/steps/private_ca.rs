@@ -111,7 +111,10 @@ pub fn check(aws: &AwsSettings, e: &CaExpectations<'_>) -> Result<Done<CheckedCa
                 .is_some_and(|der| sha256_hex(&der) == *sha)
         });
         if ours {
-            say.push("it is ACTIVE with the certificate this ceremony signed before it was interrupted".into());
+            say.push(
+                "it is ACTIVE with the certificate this ceremony signed before it was interrupted"
+                    .into(),
+            );
         } else if e.import_replace == Some(false) {
             return Err(StepError::Refused(format!(
                 "{arn} is ACTIVE with a certificate already; replacing it needs replace = true in [import]"

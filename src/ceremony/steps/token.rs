@@ -96,7 +96,10 @@ pub fn generate_key(
     let (key, attributes, found) = match earlier {
         Earlier::Done(details) => {
             let key = token.find_key(&spec.label)?;
-            let recorded = details.get("id").and_then(|v| v.as_str()).unwrap_or_default();
+            let recorded = details
+                .get("id")
+                .and_then(|v| v.as_str())
+                .unwrap_or_default();
             if hex::encode(&key.id) != recorded {
                 return Err(StepError::NotConfirmed(format!(
                     "the key pair labelled \"{}\" on the token has CKA_ID {}, but the journal records that the interrupted run generated CKA_ID {recorded}: it is not the key this ceremony made, so the ceremony does not go on with it",
@@ -105,7 +108,11 @@ pub fn generate_key(
                 )));
             }
             let attributes = token.check_attributes(&key)?;
-            (key, attributes, Some("found again by label and CKA_ID, as the journal recorded it"))
+            (
+                key,
+                attributes,
+                Some("found again by label and CKA_ID, as the journal recorded it"),
+            )
         }
         Earlier::Started => match token.ensure_label_free(&spec.label) {
             Ok(()) => {
@@ -115,13 +122,19 @@ pub fn generate_key(
             Err(HsmError::LabelExists { .. }) => {
                 let key = token.find_key(&spec.label)?;
                 let attributes = token.check_attributes(&key)?;
-                (key, attributes, Some("the interrupted run was cut off after the HSM made it and before the journal recorded it; adopted, not generated again"))
+                (
+                    key,
+                    attributes,
+                    Some(
+                        "the interrupted run was cut off after the HSM made it and before the journal recorded it; adopted, not generated again",
+                    ),
+                )
             }
             Err(e) => return Err(e.into()),
         },
         Earlier::NotRun => {
             let (key, attributes) = token.generate(&spec.label, spec.algorithm)?;
-            super::super::runner::pause_point("generated-key");
+            crate::crash::point("generated-key");
             (key, attributes, None)
         }
     };
@@ -249,7 +262,10 @@ pub fn draw_serial_step() -> Step {
 /// drew: the certificate it signed, or would have, keeps its serial.
 pub fn draw_serial(session: &Session, earlier: Earlier) -> Result<Done<SerialNumber>, StepError> {
     if let Earlier::Done(details) = earlier {
-        let recorded = details.get("serial").and_then(|v| v.as_str()).unwrap_or_default();
+        let recorded = details
+            .get("serial")
+            .and_then(|v| v.as_str())
+            .unwrap_or_default();
         let bytes = hex::decode(recorded)
             .ok()
             .filter(|b| b.len() == 16)
