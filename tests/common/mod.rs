@@ -489,9 +489,11 @@ impl Interactive {
         }
     }
 
-    /// Types `line` and Enter.
+    /// Types `line` and Enter, a moment after the prompt, as a person
+    /// would (a PIN prompt turns echo off just after it is printed).
     pub fn answer(&mut self, line: &str) {
         use std::io::Write;
+        std::thread::sleep(std::time::Duration::from_millis(150));
         let stdin = self.stdin.as_mut().expect("stdin still open");
         stdin
             .write_all(format!("{line}\n").as_bytes())

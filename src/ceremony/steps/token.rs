@@ -63,7 +63,16 @@ pub fn login(hsm: Option<Hsm>, spec: &HsmSpec) -> Result<Done<Session>, StepErro
     say.extend(spec.pin.warning());
     Ok(Done::new(Session { hsm, token })
         .say(say)
-        .details(serde_json::json!({ "module": spec.module, "token": spec.token })))
+        .details(serde_json::json!({
+            "module": spec.module,
+            "token": spec.token,
+            "pin": spec.pin.describe(),
+            // Who entered a part, by role; never the parts.
+            "pin_parts_entered_by": match &spec.pin {
+                crate::hsm::PinSource::Split(holders) => Some(holders),
+                _ => None,
+            },
+        })))
 }
 
 pub fn generate_key_step(key: &KeySpec) -> Step {
