@@ -547,3 +547,69 @@ fn stopping_at_the_signature_after_key_generation_exits_1_and_names_the_key() {
     p.rootca(&["transcript", "verify", "out/root.transcript.jsonl.partial"])
         .ok();
 }
+
+#[test]
+fn a_symbolic_link_on_the_way_to_an_output_is_refused_at_check() {
+    let p = Practice::new();
+    std::fs::create_dir_all(p.path().join("real")).unwrap();
+    std::os::unix::fs::symlink(p.path().join("real"), p.path().join("linked")).unwrap();
+    std::fs::create_dir_all(p.path().join("out")).unwrap();
+    // A link where the certificate would go, pointing at a file to clobber.
+    std::os::unix::fs::symlink("/tmp/rootca-clobber-target", p.path().join("out/root.pem"))
+        .unwrap();
+    let base = root_toml("links", "ec-p256", "ecdsa-sha256", "root");
+    for (text, field, link) in [
+        (base.clone(), "outputs.certificate", "out/root.pem"),
+        (
+            base.replace(
+                "public_key = \"out/root.pub.pem\"",
+                "public_key = \"linked/root.pub.pem\"",
+            ),
+            "outputs.public_key",
+            "linked",
+        ),
+    ] {
+        p.write("root.toml", &text);
+        for command in ["check", "run"] {
+            let args: &[&str] = if command == "run" {
+                &[command, "root.toml", "--yes"]
+            } else {
+                &[command, "root.toml"]
+            };
+            let run = p.rootca(args);
+            assert_eq!(run.code, 2, "{command}: {}\n{}", run.stdout, run.stderr);
+            assert!(
+                run.stderr.contains(field)
+                    && run.stderr.contains(&format!("{link} is a symbolic link")),
+                "{}",
+                run.stderr
+            );
+        }
+    }
+    assert_eq!(key_count(&p, "links"), 0);
+    assert!(!std::path::Path::new("/tmp/rootca-clobber-target").exists());
+    assert!(
+        std::fs::read_dir(p.path().join("real"))
+            .unwrap()
+            .next()
+            .is_none()
+    );
+}
+
+#[test]
+fn a_temporary_copy_left_without_a_journal_is_named_by_check() {
+    let p = Practice::new();
+    p.write(
+        "root.toml",
+        &root_toml("leftover", "ec-p256", "ecdsa-sha256", "root"),
+    );
+    std::fs::create_dir_all(p.path().join("out")).unwrap();
+    p.write("out/.rootca-AbC123.partial", "half a certificate");
+    let run = p.rootca(&["check", "root.toml"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("out/.rootca-AbC123.partial is a temporary copy left by a rootca run that was killed while writing"),
+        "{}",
+        run.stderr
+    );
+}

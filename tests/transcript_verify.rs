@@ -458,3 +458,36 @@ fn the_read_is_bounded() {
 
     ends_quickly_refused(p, "out", &["out is a folder"]);
 }
+
+#[test]
+fn a_changed_ceremony_file_is_named_when_it_is_present_and_noted_when_not() {
+    let c = Ceremony::new();
+    let run = c.verify(&[]);
+    run.ok();
+    assert!(
+        run.stdout.contains("input unchanged: ") && run.stdout.contains("/root.toml  SHA-256"),
+        "{}",
+        run.stdout
+    );
+    let file = c.p.path().join("root.toml");
+    let original = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(&file, original.replace("Example", "Exemplary")).unwrap();
+    let run = c.verify(&[]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("line 1: the input ")
+            && run
+                .stderr
+                .contains("/root.toml is not the file the ceremony read"),
+        "{}",
+        run.stderr
+    );
+    std::fs::remove_file(&file).unwrap();
+    let run = c.verify(&[]);
+    run.ok();
+    assert!(
+        run.stdout.contains("input not present here, not checked: "),
+        "{}",
+        run.stdout
+    );
+}

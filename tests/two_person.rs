@@ -57,12 +57,25 @@ fn a_split_pin_is_typed_in_parts_and_seen_nowhere_and_two_officers_confirm() {
     let mut officer = Interactive::start(command(
         &p,
         &[
-            "run", "root.toml", "--officer", "Alice", "--officer", "Bob", "--witness", "Wendy",
+            "run",
+            "root.toml",
+            "--officer",
+            "Alice",
+            "--officer",
+            "Bob",
+            "--witness",
+            "Wendy",
         ],
     ));
-    officer.wait_for("PIN part 1 of 2 for token \"root-ca\" (security officer A)", 1);
+    officer.wait_for(
+        "PIN part 1 of 2 for token \"root-ca\" (security officer A)",
+        1,
+    );
     officer.answer(first);
-    officer.wait_for("PIN part 2 of 2 for token \"root-ca\" (security officer B)", 1);
+    officer.wait_for(
+        "PIN part 2 of 2 for token \"root-ca\" (security officer B)",
+        1,
+    );
     officer.answer(second);
     // Logged in with the joined parts; the first irreversible step asks
     // for two officers.
@@ -74,7 +87,10 @@ fn a_split_pin_is_typed_in_parts_and_seen_nowhere_and_two_officers_confirm() {
         let bytes = std::fs::read(format!("/proc/{}/{what}", pids[0])).unwrap();
         let text = String::from_utf8_lossy(&bytes);
         for part in [first, second, PIN] {
-            assert!(!text.contains(part), "a PIN part is in the process's {what}");
+            assert!(
+                !text.contains(part),
+                "a PIN part is in the process's {what}"
+            );
         }
     }
     officer.answer("Alice");
@@ -100,7 +116,10 @@ fn a_split_pin_is_typed_in_parts_and_seen_nowhere_and_two_officers_confirm() {
     for part in [first, second, PIN] {
         assert!(!terminal.contains(part), "a PIN part was on the screen");
         assert!(!run.stdout.contains(part) && !run.stderr.contains(part));
-        assert!(!transcript.contains(part), "a PIN part is in the transcript");
+        assert!(
+            !transcript.contains(part),
+            "a PIN part is in the transcript"
+        );
     }
     let entries: Vec<serde_json::Value> = transcript
         .lines()
@@ -161,19 +180,32 @@ fn the_same_officer_twice_or_a_stranger_stops_the_ceremony_before_the_key() {
     let run = officer.finish();
     assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
     assert!(
-        run.stderr.contains("the officer stopped the ceremony at step 2"),
+        run.stderr
+            .contains("the officer stopped the ceremony at step 2"),
         "{}",
         run.stderr
     );
     let keys = p.pkcs11_tool(&["--list-objects", "--type", "privkey"]);
-    assert!(!keys.stdout.contains("label:      twice"), "{}", keys.stdout);
+    assert!(
+        !keys.stdout.contains("label:      twice"),
+        "{}",
+        keys.stdout
+    );
 }
 
 #[test]
 fn two_person_control_refuses_yes_and_too_few_officers_before_anything() {
     let p = Practice::new();
     p.write("root.toml", &two_person_toml("few"));
-    let yes = p.rootca(&["run", "root.toml", "--yes", "--officer", "A", "--officer", "B"]);
+    let yes = p.rootca(&[
+        "run",
+        "root.toml",
+        "--yes",
+        "--officer",
+        "A",
+        "--officer",
+        "B",
+    ]);
     assert_eq!(yes.code, 2, "{}", yes.stderr);
     assert!(
         yes.stderr.contains("--yes cannot stand in for them"),
@@ -195,7 +227,11 @@ fn two_person_control_refuses_yes_and_too_few_officers_before_anything() {
 fn a_split_pin_and_confirm_by_are_checked_in_the_file() {
     let p = Practice::new();
     for (from, to, says) in [
-        ("split = 2,", "split = 5,", "split must be a number of parts from 2 to 4"),
+        (
+            "split = 2,",
+            "split = 5,",
+            "split must be a number of parts from 2 to 4",
+        ),
         (
             "holders = [\"security officer A\", \"security officer B\"]",
             "holders = [\"A\"]",
