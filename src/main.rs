@@ -225,12 +225,8 @@ fn main() -> ExitCode {
     }
 }
 
-fn run_command(
-    file: &std::path::Path,
-    people: RunOptions,
-    abandon: bool,
-    json: bool,
-) -> Result<(), Failure> {
+fn run_command(file: &std::path::Path, people: RunOptions, abandon: bool) -> Result<(), Failure> {
+    let json = people.json;
     let plan = Plan::new(load(file)?);
     if abandon {
         let a = rootca::ceremony::runner::abandon(&plan, &people)?;
@@ -330,9 +326,9 @@ fn dispatch(command: Command) -> Result<(), Failure> {
                 yes,
                 officers,
                 witnesses,
+                json,
             },
             abandon,
-            json,
         ),
         Command::Names { file, names, json } => {
             let ceremony = load_content(&file)?;

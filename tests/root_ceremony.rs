@@ -402,3 +402,27 @@ fn the_last_hash_is_printed_in_groups_for_the_witnesses_and_verifies() {
     ])
     .ok();
 }
+
+#[test]
+fn run_json_prints_the_outcome_on_stdout_and_the_steps_on_stderr() {
+    let p = Practice::new();
+    p.write(
+        "root.toml",
+        &root_toml("json", "ec-p256", "ecdsa-sha256", "root"),
+    );
+    let run = p.rootca(&["run", "root.toml", "--yes", "--json"]);
+    run.ok();
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(v["complete"], true);
+    assert_eq!(v["resumed"], false);
+    assert_eq!(v["transcript"], "out/root.transcript.jsonl");
+    let verified = p.rootca(&[
+        "transcript",
+        "verify",
+        "out/root.transcript.jsonl",
+        "--expect-last",
+        v["last_hash"].as_str().unwrap(),
+    ]);
+    verified.ok();
+    assert!(run.stderr.contains("[1/8] Open the HSM and log in"), "{}", run.stderr);
+}

@@ -17,6 +17,8 @@ pub struct People {
     pub officers: Vec<String>,
     /// `--witness NAME`.
     pub witnesses: Vec<String>,
+    /// `--json`: the outcome as JSON on stdout, the officers' lines on stderr.
+    pub json: bool,
 }
 
 /// Why a ceremony cannot start with the people given.

@@ -27,6 +27,18 @@ use crate::text::shown;
 
 pub type RunOptions = People;
 
+/// A line for the officers: on stdout, or on stderr when stdout carries
+/// the JSON outcome (`--json`).
+macro_rules! outln {
+    ($stderr:expr, $($arg:tt)*) => {
+        if $stderr {
+            eprintln!($($arg)*)
+        } else {
+            println!($($arg)*)
+        }
+    };
+}
+
 pub struct Summary {
     pub transcript: PathBuf,
     pub outputs: Vec<PathBuf>,
@@ -68,6 +80,8 @@ pub struct Run<'a> {
     /// The journal of the run this one resumes.
     earlier: Option<Interrupted>,
     hsm: Option<Hsm>,
+    /// The officers' lines go to stderr.
+    json: bool,
 }
 
 impl Run<'_> {
@@ -120,7 +134,8 @@ impl Run<'_> {
             });
         };
         self.next += 1;
-        println!(
+        outln!(
+            self.json,
             "\n[{}/{}] {}",
             step.number,
             plan.steps.len(),
@@ -137,7 +152,10 @@ impl Run<'_> {
         }
         let done_before = matches!(earlier, Earlier::Done(_));
         if done_before {
-            println!("      done before the interruption: checking it, not doing it again");
+            outln!(
+                self.json,
+                "      done before the interruption: checking it, not doing it again"
+            );
         }
         let mut confirmed_by = Vec::new();
         if step.confirm && !done_before {
@@ -178,7 +196,7 @@ impl Run<'_> {
             }
         };
         for line in &done.say {
-            println!("      {}", shown(line));
+            outln!(self.json, "      {}", shown(line));
         }
         if !done.changes.is_empty() {
             self.transcript.changed_something();
@@ -301,6 +319,7 @@ fn take_over(
     room: &mut Room,
 ) -> Result<Option<(Transcript, Interrupted)>, CeremonyError> {
     let c = &plan.ceremony;
+    let json = room.people().json;
     if c.interrupted.is_none() {
         return Ok(None);
     }
@@ -315,7 +334,8 @@ fn take_over(
             plan_lines(plan).join("\n  ")
         )));
     }
-    println!(
+    outln!(
+        json,
         "This ceremony was interrupted; its journal is {}.",
         transcript.journal().display()
     );
@@ -325,10 +345,11 @@ fn take_over(
         .map(|s| (s.number, s.title.clone()))
         .collect();
     for line in interrupted.describe(&steps) {
-        println!("  {}", shown(&line));
+        outln!(json, "  {}", shown(&line));
     }
     for l in &c.leftovers {
-        println!(
+        outln!(
+            json,
             "  temporary copy left by the interrupted run, to be removed: {}",
             l.display()
         );
@@ -453,7 +474,12 @@ pub fn run(plan: &Plan, options: &RunOptions) -> Result<Summary, CeremonyError> 
         .unwrap_or_default();
     let is_resumed = earlier.is_some();
 
-    println!("\nCeremony: {} ({})", shown(&c.name), c.kind.name());
+    outln!(
+        options.json,
+        "\nCeremony: {} ({})",
+        shown(&c.name),
+        c.kind.name()
+    );
     let mut run = Run {
         plan,
         room,
@@ -464,6 +490,7 @@ pub fn run(plan: &Plan, options: &RunOptions) -> Result<Summary, CeremonyError> 
         outputs: Vec::new(),
         earlier,
         hsm,
+        json: options.json,
     };
     let mut result = c.kind.run(&mut run);
     if result.is_ok() && run.next != plan.steps.len() {
@@ -549,13 +576,14 @@ pub fn abandon(plan: &Plan, options: &RunOptions) -> Result<Abandoned, CeremonyE
         .iter()
         .map(|s| (s.number, s.title.clone()))
         .collect();
-    println!(
+    outln!(
+        options.json,
         "Abandoning the interrupted ceremony of {}; its journal is {}.",
         c.file.display(),
         transcript.journal().display()
     );
     for line in interrupted.describe(&steps) {
-        println!("  {}", shown(&line));
+        outln!(options.json, "  {}", shown(&line));
     }
     let reason = room
         .ask("\n  Why is it abandoned? Type the reason for the record (one line): ")
