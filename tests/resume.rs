@@ -27,7 +27,7 @@ fn private_keys(p: &Practice, label: &str) -> usize {
 
 /// Starts `rootca run FILE --yes` stopped at `point` (the debug build's
 /// crash points), waits until it is there, and kills it with SIGKILL.
-fn kill_at(mut command: Command, point: &str) -> String {
+fn kill_at(mut command: Command, point: &str) {
     command
         .env("ROOTCA_TEST_PAUSE", point)
         .stdin(Stdio::null())
@@ -63,8 +63,6 @@ fn kill_at(mut command: Command, point: &str) -> String {
     child.kill().unwrap(); // SIGKILL: no destructor, no cleanup runs.
     child.wait().unwrap();
     reader.join().unwrap();
-    let text = seen.lock().unwrap().clone();
-    text
 }
 
 fn rootca_command(p: &Practice, args: &[&str]) -> Command {
