@@ -424,5 +424,9 @@ fn run_json_prints_the_outcome_on_stdout_and_the_steps_on_stderr() {
         v["last_hash"].as_str().unwrap(),
     ]);
     verified.ok();
-    assert!(run.stderr.contains("[1/8] Open the HSM and log in"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("[1/8] Open the HSM and log in"),
+        "{}",
+        run.stderr
+    );
 }

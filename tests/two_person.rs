@@ -52,7 +52,16 @@ fn two_person_toml(label: &str) -> String {
 fn a_split_pin_is_typed_in_parts_and_seen_nowhere_and_two_officers_confirm() {
     let p = Practice::new();
     p.write("root.toml", &two_person_toml("split"));
-    p.rootca(&["check", "root.toml"]).ok();
+    let check = p.rootca(&["check", "root.toml"]);
+    check.ok();
+    assert!(
+        check
+            .stdout
+            .contains("2. Generate the key pair in the HSM  [2 officers confirm]")
+            && check.stdout.contains("PIN: split in 2 parts"),
+        "{}",
+        check.stdout
+    );
     let (first, second) = PIN.split_at(PIN.len() / 2);
     let mut officer = Interactive::start(command(
         &p,

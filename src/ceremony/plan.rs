@@ -131,11 +131,18 @@ impl Plan {
             s,
             "\nThe ceremony file is valid. The ceremony will run these steps:\n"
         );
+        let by = self.ceremony.confirm_by;
+        if by > 1 {
+            let _ = writeln!(
+                s,
+                "Two-person control: each confirmed step is confirmed by {by} officers named with --officer.\n"
+            );
+        }
         for step in &self.steps {
-            let confirm = if step.confirm {
-                "  [officer confirms]"
-            } else {
-                ""
+            let confirm = match (step.confirm, by) {
+                (false, _) => String::new(),
+                (true, 1) => "  [officer confirms]".into(),
+                (true, n) => format!("  [{n} officers confirm]"),
             };
             let _ = writeln!(s, "{:>2}. {}{confirm}", step.number, shown(&step.title));
             for d in &step.details {
@@ -214,10 +221,10 @@ impl Plan {
         );
         let _ = writeln!(s, "\n## Steps\n");
         for step in &self.steps {
-            let confirm = if step.confirm {
-                " (the officer confirms)"
-            } else {
-                ""
+            let confirm = match (step.confirm, self.ceremony.confirm_by) {
+                (false, _) => String::new(),
+                (true, 1) => " (the officer confirms)".into(),
+                (true, n) => format!(" ({n} officers confirm, each by name)"),
             };
             let _ = writeln!(s, "### {}. {}{confirm}\n", step.number, shown(&step.title));
             for d in &step.details {
