@@ -524,3 +524,52 @@ fn without_a_terminal_and_without_yes_no_key_is_generated() {
     assert_eq!(private_keys(&p, "notty"), 0);
     assert!(p.outputs().is_empty(), "{:?}", p.outputs());
 }
+
+#[test]
+fn the_officer_confirms_the_resume_at_the_terminal_and_a_no_changes_nothing() {
+    let p = Practice::new();
+    p.write(
+        "root.toml",
+        &root_toml("confirmed", "ec-p256", "ecdsa-sha256", "root"),
+    );
+    kill_at(
+        rootca_command(&p, &["run", "root.toml", "--yes"]),
+        "after-step-6",
+    );
+    let journal = p.path().join("out/root.transcript.jsonl.partial");
+    let before = std::fs::read(&journal).unwrap();
+
+    let mut officer = common::Interactive::start(rootca_command(&p, &["run", "root.toml"]));
+    officer.wait_for("Resume the ceremony after step 6?", 1);
+    officer.answer("no");
+    let run = officer.finish();
+    assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr
+            .contains("the officer did not resume the interrupted ceremony"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        std::fs::read(&journal).unwrap(),
+        before,
+        "the journal is as it was"
+    );
+
+    let mut officer = common::Interactive::start(rootca_command(&p, &["run", "root.toml"]));
+    officer.wait_for("Resume the ceremony after step 6?", 1);
+    officer.answer("yes");
+    let (run, terminal) = officer.finish_with_terminal();
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    // Steps 2 and 6 were confirmed before the kill: not asked again.
+    assert!(!terminal.contains(common::PROMPT), "{terminal}");
+    assert!(
+        run.stdout
+            .contains("done before the interruption: checking it, not doing it again"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(private_keys(&p, "confirmed"), 1);
+    p.rootca(&["transcript", "verify", "out/root.transcript.jsonl"])
+        .ok();
+}
