@@ -100,6 +100,13 @@ enum Command {
         #[command(subcommand)]
         command: CrlCommand,
     },
+    /// AWS CloudHSM around the offline root.
+    Hsm {
+        #[command(flatten)]
+        aws: AwsArgs,
+        #[command(subcommand)]
+        command: HsmCommand,
+    },
     /// Work with ceremony transcripts.
     Transcript {
         #[command(subcommand)]
@@ -173,6 +180,21 @@ enum CrlCommand {
         /// name --url (repeatable).
         #[arg(long = "subordinate", value_name = "CERT", requires = "url")]
         subordinates: Vec<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum HsmCommand {
+    /// The cluster, its HSMs and backups (newest first), and whether the
+    /// root is offline (its key held by a backup) or an HSM is running.
+    Status {
+        #[arg(long, value_name = "ID")]
+        cluster_id: String,
+        /// The price of one HSM-hour, for the cost of running HSMs.
+        #[arg(long, value_name = "PRICE")]
+        hourly_price: Option<f64>,
         #[arg(long)]
         json: bool,
     },
@@ -289,6 +311,39 @@ fn run_command(file: &std::path::Path, people: RunOptions, abandon: bool) -> Res
     Ok(())
 }
 
+fn hsm_status(
+    aws: AwsArgs,
+    cluster_id: &str,
+    hourly_price: Option<f64>,
+    json: bool,
+) -> Result<(), Failure> {
+    use rootca::aws::cloudhsm::{CloudHsm, CloudHsmError, status};
+    let failed = |e: CloudHsmError| match e {
+        CloudHsmError::ClusterNotFound { .. } => Failure::Refused(e.to_string()),
+        other => Failure::Failed(other.to_string()),
+    };
+    let settings = AwsSettings {
+        region: aws.region,
+        profile: aws.profile,
+        endpoint_url: aws.endpoint_url,
+    };
+    let hsm = CloudHsm::connect(&settings).map_err(failed)?;
+    let cluster = hsm.cluster(cluster_id).map_err(failed)?;
+    let backups = hsm.backups(cluster_id).map_err(failed)?;
+    let s = status(cluster, backups, hourly_price);
+    if json {
+        let mut v = serde_json::to_value(&s)
+            .map_err(|e| Failure::Failed(format!("cannot write the status: {e}")))?;
+        if let Some(o) = v.as_object_mut() {
+            o.insert("verdict_line".into(), s.verdict_line().into());
+        }
+        print_json(&v);
+    } else {
+        print!("{}", shown_lines(&s.render_text()));
+    }
+    Ok(())
+}
+
 fn print_json(v: &serde_json::Value) {
     println!(
         "{}",
@@ -381,6 +436,15 @@ fn dispatch(command: Command) -> Result<(), Failure> {
         }
         Command::Pca { aws, command } => pca(aws, command),
         Command::Crl { aws, command } => crl(aws, command),
+        Command::Hsm {
+            aws,
+            command:
+                HsmCommand::Status {
+                    cluster_id,
+                    hourly_price,
+                    json,
+                },
+        } => hsm_status(aws, &cluster_id, hourly_price, json),
         Command::Transcript {
             command:
                 TranscriptCommand::Verify {
