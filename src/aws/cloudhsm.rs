@@ -264,6 +264,21 @@ pub struct CloudHsm {
     ctx: Context,
 }
 
+fn backup_info(b: &aws_sdk_cloudhsmv2::types::Backup) -> BackupInfo {
+    BackupInfo {
+        id: b.backup_id().to_string(),
+        state: b
+            .backup_state()
+            .map(|s| s.as_str().to_string())
+            .unwrap_or_default(),
+        cluster_id: b.cluster_id().map(str::to_string),
+        created: time_of(b.create_timestamp()),
+        never_expires: b.never_expires().unwrap_or(false),
+        source_region: b.source_region().map(str::to_string),
+        source_backup: b.source_backup().map(str::to_string),
+    }
+}
+
 fn time_of(t: Option<&DateTime>) -> Option<SystemTime> {
     t.and_then(|t| SystemTime::try_from(*t).ok())
 }
@@ -433,6 +448,73 @@ impl CloudHsm {
         })
     }
 
+    /// CreateHsm in `az`, at `ip` when given (the ENI IP of the HSM it
+    /// replaces, so the client configuration stays valid).
+    pub fn create_hsm(
+        &self,
+        cluster_id: &str,
+        az: &str,
+        ip: Option<&str>,
+    ) -> Result<HsmInfo, CloudHsmError> {
+        const OP: &str = "CreateHsm";
+        let (out, elapsed) = self.block_on(
+            self.client
+                .create_hsm()
+                .cluster_id(cluster_id)
+                .availability_zone(az)
+                .set_ip_address(ip.map(str::to_string))
+                .send(),
+        )?;
+        let out = out.map_err(|e| self.map_error(e, OP, cluster_id, elapsed))?;
+        let h = out.hsm().ok_or_else(|| CloudHsmError::UnexpectedResponse {
+            operation: OP,
+            target: cluster_id.to_string(),
+            endpoint: self.ctx.endpoint.clone(),
+            detail: "the answer has no Hsm".into(),
+        })?;
+        Ok(HsmInfo {
+            id: h.hsm_id().to_string(),
+            state: h.state().map(|s| s.as_str().to_string()).unwrap_or_default(),
+            availability_zone: h.availability_zone().map(str::to_string),
+            eni_ip: h.eni_ip().map(str::to_string),
+            created: Some(SystemTime::now()),
+        })
+    }
+
+    /// DeleteHsm by its ID.
+    pub fn delete_hsm(&self, cluster_id: &str, hsm_id: &str) -> Result<(), CloudHsmError> {
+        const OP: &str = "DeleteHsm";
+        let (out, elapsed) = self.block_on(
+            self.client
+                .delete_hsm()
+                .cluster_id(cluster_id)
+                .hsm_id(hsm_id)
+                .send(),
+        )?;
+        out.map_err(|e| self.map_error(e, OP, hsm_id, elapsed))?;
+        Ok(())
+    }
+
+    /// ModifyBackupAttributes NeverExpires = true.
+    pub fn keep_forever(&self, backup_id: &str) -> Result<BackupInfo, CloudHsmError> {
+        const OP: &str = "ModifyBackupAttributes";
+        let (out, elapsed) = self.block_on(
+            self.client
+                .modify_backup_attributes()
+                .backup_id(backup_id)
+                .never_expires(true)
+                .send(),
+        )?;
+        let out = out.map_err(|e| self.map_error(e, OP, backup_id, elapsed))?;
+        let b = out.backup().ok_or_else(|| CloudHsmError::UnexpectedResponse {
+            operation: OP,
+            target: backup_id.to_string(),
+            endpoint: self.ctx.endpoint.clone(),
+            detail: "the answer has no Backup".into(),
+        })?;
+        Ok(backup_info(b))
+    }
+
     /// DescribeBackups of one cluster, every page.
     pub fn backups(&self, cluster_id: &str) -> Result<Vec<BackupInfo>, CloudHsmError> {
         const OP: &str = "DescribeBackups";
@@ -449,20 +531,7 @@ impl CloudHsm {
                     .send(),
             )?;
             let out = out.map_err(|e| self.map_error(e, OP, cluster_id, elapsed))?;
-            all.extend(out.backups().iter().map(|b| {
-                BackupInfo {
-                    id: b.backup_id().to_string(),
-                    state: b
-                        .backup_state()
-                        .map(|s| s.as_str().to_string())
-                        .unwrap_or_default(),
-                    cluster_id: b.cluster_id().map(str::to_string),
-                    created: time_of(b.create_timestamp()),
-                    never_expires: b.never_expires().unwrap_or(false),
-                    source_region: b.source_region().map(str::to_string),
-                    source_backup: b.source_backup().map(str::to_string),
-                }
-            }));
+            all.extend(out.backups().iter().map(backup_info));
             token = out.next_token().map(str::to_string);
             if token.is_none() {
                 break;

@@ -60,6 +60,11 @@ pub enum StepError {
     Output(#[from] OutputError),
     #[error(transparent)]
     Aws(#[from] AwsError),
+    #[error(transparent)]
+    CloudHsm(#[from] crate::aws::cloudhsm::CloudHsmError),
+    /// A wait ran out: what was waited for, and what was seen last.
+    #[error("{0}")]
+    TimedOut(String),
     #[error(
         "the key labelled \"{label}\" is not the key of the issuer certificate {certificate}: \
          public key SHA-256 {hsm} in the HSM, {issuer} in the certificate"
@@ -91,6 +96,11 @@ impl RejectsInput for StepError {
             Self::Profile(e) => e.rejects_input(),
             Self::Output(e) => e.rejects_input(),
             Self::Aws(e) => e.rejects_input(),
+            Self::CloudHsm(e) => matches!(
+                e,
+                crate::aws::cloudhsm::CloudHsmError::ClusterNotFound { .. }
+            ),
+            Self::TimedOut(_) => false,
             Self::IssuerKeyMismatch { .. } | Self::Refused(_) => true,
             Self::NotConfirmed(_) | Self::Stopped(_) | Self::CannotResume(_) => false,
         }

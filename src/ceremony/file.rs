@@ -844,3 +844,37 @@ mod tests {
         assert_eq!(line_of(text, "ceremony"), Some(1));
     }
 }
+
+/// `[aws]`: where the AWS calls of a ceremony go.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub(super) struct AwsSection {
+    region: Option<String>,
+    profile: Option<String>,
+    endpoint_url: Option<String>,
+}
+
+pub(super) fn aws_settings(aws: AwsSection, p: &mut Problems) -> crate::aws::AwsSettings {
+    for (field, value) in [
+        ("aws.region", &aws.region),
+        ("aws.profile", &aws.profile),
+        ("aws.endpoint_url", &aws.endpoint_url),
+    ] {
+        if let Some(v) = value {
+            plain_text(v, field, p);
+        }
+    }
+    if let Some(url) = &aws.endpoint_url
+        && !(url.starts_with("https://") || url.starts_with("http://"))
+    {
+        p.add(
+            "aws.endpoint_url",
+            format!("\"{url}\" is not an http:// or https:// URL"),
+        );
+    }
+    crate::aws::AwsSettings {
+        region: aws.region,
+        profile: aws.profile,
+        endpoint_url: aws.endpoint_url,
+    }
+}

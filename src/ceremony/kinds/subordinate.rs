@@ -12,8 +12,8 @@ use x509_cert::time::Validity;
 use super::Entry;
 use crate::aws::AwsSettings;
 use crate::ceremony::file::{
-    HsmSection, IssuerRead, IssuerSection, IssuerUse, Problems, Source, distinct, hsm_spec, output,
-    path_len, plain_text, policies, read_input, read_issuer, resolve, signature, time_text, urls,
+    AwsSection, HsmSection, IssuerRead, IssuerSection, IssuerUse, Problems, Source, distinct, hsm_spec, output,
+    aws_settings, path_len, plain_text, policies, read_input, read_issuer, resolve, signature, time_text, urls,
     validity,
 };
 use crate::ceremony::resume::Earlier;
@@ -88,14 +88,6 @@ struct ImportSection {
     private_ca_arn: String,
     #[serde(default)]
     replace: bool,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-struct AwsSection {
-    region: Option<String>,
-    profile: Option<String>,
-    endpoint_url: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -220,15 +212,7 @@ fn subordinate_body(
     dir: &Path,
     p: &mut Problems,
 ) -> Option<Body> {
-    for (field, value) in [
-        ("aws.region", &aws.region),
-        ("aws.profile", &aws.profile),
-        ("aws.endpoint_url", &aws.endpoint_url),
-    ] {
-        if let Some(v) = value {
-            plain_text(v, field, p);
-        }
-    }
+    let aws = aws_settings(aws, p);
     let import = import.map(|i| {
         check_arn(&i.private_ca_arn, "import.private_ca_arn", p);
         ImportSpec {
@@ -236,19 +220,6 @@ fn subordinate_body(
             replace: i.replace,
         }
     });
-    if let Some(url) = &aws.endpoint_url
-        && !(url.starts_with("https://") || url.starts_with("http://"))
-    {
-        p.add(
-            "aws.endpoint_url",
-            format!("\"{url}\" is not an http:// or https:// URL"),
-        );
-    }
-    let aws = AwsSettings {
-        region: aws.region,
-        profile: aws.profile,
-        endpoint_url: aws.endpoint_url,
-    };
     let IssuerRead {
         label: issuer_label,
         path: issuer_path,
