@@ -474,7 +474,10 @@ impl CloudHsm {
         })?;
         Ok(HsmInfo {
             id: h.hsm_id().to_string(),
-            state: h.state().map(|s| s.as_str().to_string()).unwrap_or_default(),
+            state: h
+                .state()
+                .map(|s| s.as_str().to_string())
+                .unwrap_or_default(),
             availability_zone: h.availability_zone().map(str::to_string),
             eni_ip: h.eni_ip().map(str::to_string),
             created: Some(SystemTime::now()),
@@ -506,12 +509,14 @@ impl CloudHsm {
                 .send(),
         )?;
         let out = out.map_err(|e| self.map_error(e, OP, backup_id, elapsed))?;
-        let b = out.backup().ok_or_else(|| CloudHsmError::UnexpectedResponse {
-            operation: OP,
-            target: backup_id.to_string(),
-            endpoint: self.ctx.endpoint.clone(),
-            detail: "the answer has no Backup".into(),
-        })?;
+        let b = out
+            .backup()
+            .ok_or_else(|| CloudHsmError::UnexpectedResponse {
+                operation: OP,
+                target: backup_id.to_string(),
+                endpoint: self.ctx.endpoint.clone(),
+                detail: "the answer has no Backup".into(),
+            })?;
         Ok(backup_info(b))
     }
 

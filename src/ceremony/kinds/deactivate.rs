@@ -26,6 +26,7 @@ pub(super) struct CloudHsmSection {
     pub availability_zone: Option<String>,
     pub ip_address: Option<String>,
     pub wait_minutes: Option<toml::Value>,
+    pub client_command: Option<Vec<String>>,
 }
 
 #[derive(Deserialize)]
@@ -57,10 +58,9 @@ pub struct DeactivateCeremony {
 
 /// `[cloudhsm]`, validated: the cluster ID's pattern, the wait.
 pub(super) fn cluster_spec(c: CloudHsmSection, p: &mut Problems) -> ClusterSpec {
-    let id_ok = c
-        .cluster_id
-        .strip_prefix("cluster-")
-        .is_some_and(|rest| (11..=16).contains(&rest.len()) && rest.chars().all(|ch| ch.is_ascii_alphanumeric()));
+    let id_ok = c.cluster_id.strip_prefix("cluster-").is_some_and(|rest| {
+        (11..=16).contains(&rest.len()) && rest.chars().all(|ch| ch.is_ascii_alphanumeric())
+    });
     if !id_ok {
         p.add(
             "cloudhsm.cluster_id",
@@ -110,6 +110,24 @@ pub(super) fn cluster_spec(c: CloudHsmSection, p: &mut Problems) -> ClusterSpec 
 fn load(src: &Source<'_>, p: &mut Problems<'_>) -> Result<Option<Box<dyn Kind>>, CeremonyError> {
     let f: DeactivateFile = src.parse()?;
     let aws = aws_settings(f.aws.unwrap_or_default(), p);
+    for (field, set) in [
+        (
+            "cloudhsm.availability_zone",
+            f.cloudhsm.availability_zone.is_some(),
+        ),
+        ("cloudhsm.ip_address", f.cloudhsm.ip_address.is_some()),
+        (
+            "cloudhsm.client_command",
+            f.cloudhsm.client_command.is_some(),
+        ),
+    ] {
+        if set {
+            p.add(
+                field,
+                "belongs to a reactivate ceremony; a deactivate ceremony creates no HSM: remove it",
+            );
+        }
+    }
     let cluster = cluster_spec(f.cloudhsm, p);
     let transcript = output(src.dir, &f.outputs.transcript, "outputs.transcript", p);
     distinct(&[("outputs.transcript", &transcript)], p);

@@ -4,6 +4,7 @@
 pub mod crl;
 pub mod deactivate;
 pub mod key;
+pub mod reactivate;
 pub mod root;
 pub mod subordinate;
 
@@ -30,6 +31,7 @@ pub const REGISTRY: &[Entry] = &[
     subordinate::ENTRY,
     crl::ENTRY,
     deactivate::ENTRY,
+    reactivate::ENTRY,
 ];
 
 /// The kinds this version runs, for messages.

@@ -12,9 +12,9 @@ use x509_cert::time::Validity;
 use super::Entry;
 use crate::aws::AwsSettings;
 use crate::ceremony::file::{
-    AwsSection, HsmSection, IssuerRead, IssuerSection, IssuerUse, Problems, Source, distinct, hsm_spec, output,
-    aws_settings, path_len, plain_text, policies, read_input, read_issuer, resolve, signature, time_text, urls,
-    validity,
+    AwsSection, HsmSection, IssuerRead, IssuerSection, IssuerUse, Problems, Source, aws_settings,
+    distinct, hsm_spec, output, path_len, plain_text, policies, read_input, read_issuer, resolve,
+    signature, time_text, urls, validity,
 };
 use crate::ceremony::resume::Earlier;
 use crate::ceremony::steps::certificate::{self, Artifact};

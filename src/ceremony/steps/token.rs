@@ -315,3 +315,53 @@ pub fn logout(session: Session) -> Result<Done<()>, StepError> {
     session.hsm.close()?;
     Ok(Done::new(()).say(vec!["logged out".into()]))
 }
+
+pub const PROVE_KEY: &str = "prove-key";
+
+pub fn prove_key_step() -> Step {
+    Step::new(
+        PROVE_KEY,
+        "Prove the key signs as the root certificate's key",
+    )
+    .details(vec![
+        "32 random octets from the HSM are signed with the key".into(),
+        "the signature is verified in software under the root certificate's public key".into(),
+    ])
+    .witness("A key that only looks like the root's cannot pass: watch for \"verified\".")
+}
+
+/// A test signature over a random challenge, verified under the
+/// certificate's key: the restored key is the root's, not only its label.
+pub fn prove_key(
+    session: &Session,
+    key: &KeyInUse,
+    certificate: &Certificate,
+) -> Result<Done<()>, StepError> {
+    let challenge = session.token.random(32)?;
+    let alg = crate::profile::algorithm::SignatureAlgorithm::from_identifier(
+        certificate.signature_algorithm(),
+    )?;
+    let signature = session.token.sign(&key.key, alg, &challenge)?;
+    crate::profile::verify::verify_signature(
+        certificate.tbs_certificate().subject_public_key_info(),
+        alg,
+        &challenge,
+        &signature,
+    )
+    .map_err(|e| {
+        StepError::Refused(format!(
+            "the key \"{}\" signed the challenge, but the signature does not verify under the root certificate's key ({e}): it is not the root key",
+            key.key.label
+        ))
+    })?;
+    Ok(Done::new(())
+        .say(vec![format!(
+            "signed a random challenge with \"{}\" ({alg}); verified under the root certificate's key",
+            key.key.label
+        )])
+        .details(serde_json::json!({
+            "challenge": hex::encode(&challenge),
+            "signature": hex::encode(&signature),
+            "algorithm": alg.name(),
+        })))
+}
