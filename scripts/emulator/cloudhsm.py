@@ -782,9 +782,10 @@ class CloudHsmBackend(models.CloudHSMV2Backend):
         return {"Cluster": cluster.to_dict()}
 
     def ModifyCluster(self, p: dict) -> dict:
-        cluster = self.cluster(string(p, "ClusterId", CLUSTER_ID, required=True))
+        cluster_id = string(p, "ClusterId", CLUSTER_ID, required=True)
         hsm_type = string(p, "HsmType", HSM_TYPE)
         policy = p.get("BackupRetentionPolicy")
+        cluster = self.cluster(cluster_id)
         self.inject("ModifyCluster", [cluster])
         if cluster.state in ("CREATE_IN_PROGRESS", "DELETE_IN_PROGRESS"):
             raise InvalidRequest(f"Cluster {cluster.id} is {cluster.state}.")
@@ -797,9 +798,10 @@ class CloudHsmBackend(models.CloudHSMV2Backend):
         return {"Cluster": cluster.to_dict()}
 
     def CreateHsm(self, p: dict) -> dict:
-        cluster = self.cluster(string(p, "ClusterId", CLUSTER_ID, required=True))
+        cluster_id = string(p, "ClusterId", CLUSTER_ID, required=True)
         zone = string(p, "AvailabilityZone", AVAILABILITY_ZONE, required=True)
         ip = string(p, "IpAddress", IP_ADDRESS)
+        cluster = self.cluster(cluster_id)
         self.inject("CreateHsm", [cluster])
         if cluster.state not in ("UNINITIALIZED", "INITIALIZED", "ACTIVE", "DEGRADED"):
             raise InvalidRequest(f"Cluster {cluster.id} is {cluster.state}; HSMs cannot be added now.")
@@ -860,12 +862,13 @@ class CloudHsmBackend(models.CloudHSMV2Backend):
         return _RANDOM.choice(free)
 
     def DeleteHsm(self, p: dict) -> dict:
-        cluster = self.cluster(string(p, "ClusterId", CLUSTER_ID, required=True))
+        cluster_id = string(p, "ClusterId", CLUSTER_ID, required=True)
         given = {k: p.get(k) for k in ("HsmId", "EniId", "EniIp") if p.get(k) is not None}
         if len(given) != 1:
             raise InvalidRequest("Give exactly one of HsmId, EniId and EniIp.")
         (key, value), = given.items()
         string(p, key, {"HsmId": HSM_ID, "EniId": ENI_ID, "EniIp": IP_ADDRESS}[key])
+        cluster = self.cluster(cluster_id)
         self.inject("DeleteHsm", [cluster])
         attribute = {"HsmId": "id", "EniId": "eni_id", "EniIp": "eni_ip"}[key]
         hsm = next((h for h in cluster.hsms.values() if getattr(h, attribute) == value), None)
@@ -1031,6 +1034,17 @@ class CloudHsmBackend(models.CloudHSMV2Backend):
 OPERATIONS = tuple(
     name for name in vars(CloudHsmBackend) if name[0].isupper() and callable(getattr(CloudHsmBackend, name))
 )
+# In the model but not emulated: answered with an error an SDK can read, not moto's HTML 500.
+# (GetResourcePolicy and PutResourcePolicy stay moto's.)
+NOT_EMULATED = ("InitializeCluster", "DeleteResourcePolicy")
+
+
+def _not_emulated(operation: str):
+    def method(self):
+        raise InvalidRequest(f"The rootca emulator does not implement {operation}.")
+
+    method.__name__ = camelcase_to_underscores(operation)
+    return method
 
 
 def _respond(operation: str):
@@ -1060,3 +1074,5 @@ def install() -> None:
     models.cloudhsmv2_backends.backend = CloudHsmBackend
     for operation in OPERATIONS:
         setattr(responses.CloudHSMV2Response, camelcase_to_underscores(operation), _respond(operation))
+    for operation in NOT_EMULATED:
+        setattr(responses.CloudHSMV2Response, camelcase_to_underscores(operation), _not_emulated(operation))
