@@ -7,7 +7,8 @@ the `CloudHsm` prefix. This module answers every CloudHSM operation rootca uses 
 reference describes them (JSON 1.1, `X-Amz-Target: BaldrApiService.<Op>`), and makes the
 offline-root lifecycle real on SoftHSM:
 
-- a cluster is bound to the SoftHSM token whose label is its tag `rootca:softhsm-token`; a
+- a cluster is bound to the SoftHSM token whose label is its tag `rootca:softhsm-token`, in
+  the emulator's SoftHSM token directory or the one its tag `rootca:softhsm-tokendir` names; a
   cluster created from a backup inherits the backup's token;
 - while a bound cluster has no ACTIVE HSM, its token folder is not in SoftHSM's token directory,
   so no PKCS#11 client can find the key;
@@ -47,6 +48,7 @@ from moto.core.utils import camelcase_to_underscores
 from moto.utilities.utils import get_partition
 
 TOKEN_TAG = "rootca:softhsm-token"
+TOKENDIR_TAG = "rootca:softhsm-tokendir"
 FAULT_TAG = "rootca:emulator-fault"
 POLLS_TAG = "rootca:emulator-polls"
 STATE_TAG = "rootca:emulator-state"
@@ -227,6 +229,9 @@ def check_emulator_tags(tags: list[dict]) -> None:
     label = tag_value(tags, TOKEN_TAG)
     if label is not None and not 1 <= len(label.encode()) <= 32:
         raise InvalidRequest(f"{TOKEN_TAG} must be a SoftHSM token label of 1 to 32 bytes.")
+    directory = tag_value(tags, TOKENDIR_TAG)
+    if directory is not None and not os.path.isabs(directory):
+        raise InvalidRequest(f"{TOKENDIR_TAG} must be an absolute path.")
     polls = tag_value(tags, POLLS_TAG)
     if polls is not None and not polls.isdigit():
         raise InvalidRequest(f"{POLLS_TAG} must be a number of polls (0 or more).")
@@ -269,9 +274,12 @@ def parse_faults(value: str) -> tuple[set[str], list[tuple[str, type, int, bool]
 CKA_OS_TOKENLABEL = 0x80005349  # SoftHSM's OSAttributes.h: CKA_VENDOR_DEFINED + 0x5349
 
 
-def token_dir() -> str:
-    """SoftHSM's token directory: ROOTCA_EMULATOR_SOFTHSM_TOKENDIR, else directories.tokendir of
-    the SOFTHSM2_CONF this process was started with (SoftHSM's default file when unset)."""
+def token_dir(tagged: str | None = None) -> str:
+    """SoftHSM's token directory: a cluster's rootca:softhsm-tokendir if given, else
+    ROOTCA_EMULATOR_SOFTHSM_TOKENDIR, else directories.tokendir of the SOFTHSM2_CONF this
+    process was started with (SoftHSM's default file when unset)."""
+    if tagged:
+        return tagged
     override = os.environ.get("ROOTCA_EMULATOR_SOFTHSM_TOKENDIR")
     if override:
         return override
@@ -320,9 +328,8 @@ def token_label(folder: str) -> str | None:
     return None
 
 
-def find_token(label: str) -> str | None:
-    """The folder of the token labelled `label` in the token directory, if there is one."""
-    directory = token_dir()
+def find_token(label: str, directory: str) -> str | None:
+    """The folder of the token labelled `label` in a token directory, if there is one."""
     try:
         names = sorted(os.listdir(directory))
     except FileNotFoundError:
@@ -355,9 +362,8 @@ def copy_tree(source: str, destination: str) -> None:
     shutil.copytree(source, destination, symlinks=True)
 
 
-def place_in_token_dir(name: str) -> str:
-    """A path for a token folder in the token directory: its old name unless that is taken."""
-    directory = token_dir()
+def place_in_token_dir(name: str, directory: str) -> str:
+    """A path for a token folder in a token directory: its old name unless that is taken."""
     os.makedirs(directory, exist_ok=True)
     path = os.path.join(directory, name)
     return path if not os.path.exists(path) else os.path.join(directory, str(uuid.uuid4()))
@@ -430,18 +436,23 @@ class Cluster:
         self.next_state = "ACTIVE" if source else (tag_value(tags, STATE_TAG) or "UNINITIALIZED")
         self.state_polls = self.polls()
         self.calls: dict[str, int] = {}
-        # The token binding. `claimed`: from the CreateHsm that binds the token until the last
-        # HSM is gone (the token is this cluster's and no other's). `live`: the token folder is
+        # The token binding. `claimed`: the real path of the token directory, from the CreateHsm
+        # that binds the token until the last HSM is gone (the token is this cluster's and no
+        # other's; a token is a label in a directory). `live`: the token folder is
         # in the token directory (an HSM has been ACTIVE since it was restored or adopted).
         # `pending`: what the first HSM to turn ACTIVE puts back, ("restore", Backup) or
         # ("custody", path of the adopted folder in the state folder).
-        self.claimed = False
+        self.claimed: str | None = None
         self.live = False
         self.pending: tuple[str, object] | None = None
 
     @property
     def label(self) -> str | None:
         return tag_value(self.tags, TOKEN_TAG)
+
+    def token_dir(self) -> str:
+        """Where the cluster's token lives: the directory it claimed, else the one it names."""
+        return self.claimed or os.path.realpath(token_dir(tag_value(self.tags, TOKENDIR_TAG)))
 
     def polls(self) -> int:
         value = tag_value(self.tags, POLLS_TAG)
@@ -486,6 +497,7 @@ class Backup:
         self.hsm_type = hsm_type
         self.mode = mode
         self.label = label  # the token it holds; what a cluster created from it is bound to
+        self.tokendir: str | None = None  # the rootca:softhsm-tokendir it was taken under
         self.tags = tags
         self.created = created
         self.seq = next(_SEQUENCE)
@@ -626,15 +638,15 @@ class CloudHsmBackend(models.CloudHSMV2Backend):
             return
         if cluster.pending is not None:
             kind, what = cluster.pending
-            if find_token(cluster.label) is not None:
+            if find_token(cluster.label, cluster.token_dir()) is not None:
                 hsm.state = "DEGRADED"
                 hsm.message = (f"The SoftHSM token {cluster.label!r} appeared in the token directory while the HSM "
                                "was being created; the emulator does not overwrite it. Delete this HSM.")
                 return
             if kind == "custody":
-                move_tree(what, place_in_token_dir(os.path.basename(what)))
+                move_tree(what, place_in_token_dir(os.path.basename(what), cluster.token_dir()))
             elif what.data is not None:  # restore: a copy, the backup stays as it is
-                copy_tree(what.data, place_in_token_dir(os.path.basename(what.data)))
+                copy_tree(what.data, place_in_token_dir(os.path.basename(what.data), cluster.token_dir()))
             cluster.pending = None
             cluster.live = True
         hsm.state = "ACTIVE"
@@ -656,10 +668,11 @@ class CloudHsmBackend(models.CloudHSMV2Backend):
         """A backup of the cluster: a copy of its token folder if it is live (moved out of the
         token directory when `move_token`, i.e. no ACTIVE HSM is left)."""
         label = cluster.label
-        backup = Backup(self, cluster.id, cluster.hsm_type, cluster.mode, label,
-                        [{"Key": TOKEN_TAG, "Value": label}] if label else [], time.time(), cluster.polls(),
-                        (self.account_id, self.region_name, cluster.id, "backup-never-ready"))
-        folder = find_token(label) if label and cluster.live else None
+        binding = [t for t in cluster.tags if t["Key"] in (TOKEN_TAG, TOKENDIR_TAG)] if label else []
+        backup = Backup(self, cluster.id, cluster.hsm_type, cluster.mode, label, [dict(t) for t in binding],
+                        time.time(), cluster.polls(), (self.account_id, self.region_name, cluster.id, "backup-never-ready"))
+        backup.tokendir = tag_value(binding, TOKENDIR_TAG)
+        folder = find_token(label, cluster.token_dir()) if label and cluster.live else None
         if folder is not None:
             backup.data = state_path("backups", backup.id, os.path.basename(folder))
             (move_tree if move_token else copy_tree)(folder, backup.data)
@@ -733,6 +746,8 @@ class CloudHsmBackend(models.CloudHSMV2Backend):
                 if asked is not None and asked != source.label:
                     raise InvalidRequest(f"Backup {source_id} holds SoftHSM token {source.label!r}, not {asked!r}.")
                 tags = merge_tags(tags, [{"Key": TOKEN_TAG, "Value": source.label}])
+                if source.tokendir is not None and tag_value(tags, TOKENDIR_TAG) is None:
+                    tags = merge_tags(tags, [{"Key": TOKENDIR_TAG, "Value": source.tokendir}])
         check_emulator_tags(tags)
 
         cluster = Cluster(self, hsm_type, mode, subnets, network_type, retention, tags, source)
@@ -813,12 +828,14 @@ class CloudHsmBackend(models.CloudHSMV2Backend):
 
         label = cluster.label
         if label is not None and not cluster.claimed:
-            holder = next((c for c in all_clusters() if c is not cluster and c.claimed and c.label == label), None)
+            directory = cluster.token_dir()
+            holder = next((c for c in all_clusters()
+                           if c is not cluster and c.claimed == directory and c.label == label), None)
             if holder is not None:
                 raise InvalidRequest(f"Conflict: SoftHSM token {label!r} is live in cluster {holder.where()}; "
                                      "a token is live in at most one cluster.")
             backup = self.restore_source(cluster)
-            present = find_token(label)
+            present = find_token(label, directory)
             if backup is not None:
                 if present is not None:
                     raise InvalidRequest(f"Conflict: SoftHSM token {label!r} is in the token directory "
@@ -831,8 +848,8 @@ class CloudHsmBackend(models.CloudHSMV2Backend):
                 pending = ("custody", custody)
             else:
                 raise InvalidRequest(f"Cluster {cluster.id} has no READY backup and SoftHSM token {label!r} "
-                                     f"is not in the token directory {token_dir()}: there is nothing to put on the HSM.")
-            cluster.claimed, cluster.pending = True, pending
+                                     f"is not in the token directory {directory}: there is nothing to put on the HSM.")
+            cluster.claimed, cluster.pending = directory, pending
         elif any(h.state == "ACTIVE" for h in cluster.hsms.values()) and (cluster.live or cluster.state == "ACTIVE"):
             # "adding an HSM to an active cluster" forces a backup (user guide, manage-backups)
             self.take_backup(cluster, move_token=False)
@@ -891,8 +908,8 @@ class CloudHsmBackend(models.CloudHSMV2Backend):
         if cluster.claimed and not others:
             if cluster.pending is not None and cluster.pending[0] == "custody":
                 # never ACTIVE: the adopted token goes back as it was before CreateHsm
-                move_tree(cluster.pending[1], place_in_token_dir(os.path.basename(cluster.pending[1])))
-            cluster.claimed, cluster.live, cluster.pending = False, False, None
+                move_tree(cluster.pending[1], place_in_token_dir(os.path.basename(cluster.pending[1]), cluster.claimed))
+            cluster.claimed, cluster.live, cluster.pending = None, False, None
         self.settle(hsm)
         return {"HsmId": hsm.id}
 
@@ -943,6 +960,7 @@ class CloudHsmBackend(models.CloudHSMV2Backend):
                       source_cluster.polls() if source_cluster else POLLS,
                       (self.account_id, self.region_name, backup.cluster_id, "copy-never-ready") if backup.cluster_id else None)
         copy.copied = time.time()
+        copy.tokendir = backup.tokendir
         copy.source = (self.region_name, backup.id, backup.cluster_id)
         if backup.data is not None:
             copy.data = state_path("backups", copy.id, os.path.basename(backup.data))
@@ -994,6 +1012,8 @@ class CloudHsmBackend(models.CloudHSMV2Backend):
     def retag(self, resource: Cluster | Backup, tags: list[dict]) -> None:
         if isinstance(resource, Cluster):
             check_emulator_tags(tags)
+            if tag_value(tags, TOKENDIR_TAG) != tag_value(resource.tags, TOKENDIR_TAG) and (resource.hsms or resource.claimed):
+                raise InvalidRequest(f"Cluster {resource.id} has HSMs; its {TOKENDIR_TAG} tag cannot change now.")
             if tag_value(tags, TOKEN_TAG) != resource.label:
                 if resource.hsms or resource.claimed:
                     raise InvalidRequest(f"Cluster {resource.id} has HSMs; its {TOKEN_TAG} tag cannot change now.")

@@ -32,14 +32,48 @@ SUBNETS = ["subnet-0123456789abcdef0", "subnet-0fedcba9876543210"]
 
 # --- the emulator and its SoftHSM ------------------------------------------------------------
 
-class Emulator:
-    def __init__(self, root: pathlib.Path, polls: int):
+class SoftHsm:
+    """A SoftHSM configuration of its own under root, and the tools run with it."""
+
+    def __init__(self, root: pathlib.Path):
         self.root = root
         self.tokens = root / "tokens"
-        self.state = root / "state"
         self.tokens.mkdir(parents=True)
         self.conf = root / "softhsm2.conf"
         self.conf.write_text(f"directories.tokendir = {self.tokens}\nobjectstore.backend = file\nlog.level = ERROR\n")
+
+    def run(self, *args, check=True) -> str:
+        out = subprocess.run(args, env=dict(os.environ, SOFTHSM2_CONF=str(self.conf)),
+                             capture_output=True, text=True, timeout=60)
+        if check:
+            assert out.returncode == 0, f"{args}: {out.stderr}"
+        return out.stdout
+
+    def new_token(self, label: str) -> str:
+        """A token with an EC key pair labelled root; returns the public key's EC point."""
+        self.run("softhsm2-util", "--init-token", "--free", "--label", label, "--so-pin", "1234", "--pin", "1234")
+        self.run("pkcs11-tool", "--module", MODULE, "--token-label", label, "--login", "--pin", "1234",
+                 "--keypairgen", "--key-type", "EC:prime256v1", "--label", "root")
+        return self.root_key(label)
+
+    def labels(self) -> list[str]:
+        """Token labels pkcs11-tool -L lists."""
+        return re.findall(r"token label\s*:\s*(.*?)\s*$", self.run("pkcs11-tool", "--module", MODULE, "-L"), re.M)
+
+    def root_key(self, label: str) -> str | None:
+        """The EC point of the public key labelled root in the token, as --list-objects shows it."""
+        listing = self.run("pkcs11-tool", "--module", MODULE, "--token-label", label, "--login", "--pin", "1234",
+                           "--list-objects")
+        assert "Private Key Object; EC\n  label:      root" in listing, listing
+        return re.search(r"EC_POINT:\s*([0-9a-f]+)", listing)[1]
+
+
+class Emulator(SoftHsm):
+    """An emulator started with its own SoftHSM (SOFTHSM2_CONF) and state folder."""
+
+    def __init__(self, root: pathlib.Path, polls: int):
+        super().__init__(root)
+        self.state = root / "state"
         port_file = root / "port"
         env = dict(os.environ, SOFTHSM2_CONF=str(self.conf), ROOTCA_EMULATOR_STATE_DIR=str(self.state),
                    ROOTCA_EMULATOR_CLOUDHSM_POLLS=str(polls))
@@ -67,33 +101,6 @@ class Emulator:
         config = botocore.config.Config(retries={"total_max_attempts": 1}) if not retries else None
         return boto3.client("cloudhsmv2", endpoint_url=self.endpoint, region_name=region, config=config,
                             aws_access_key_id="testing", aws_secret_access_key="testing")
-
-    # SoftHSM, through the same configuration the emulator was started with
-
-    def run(self, *args, check=True) -> str:
-        out = subprocess.run(args, env=dict(os.environ, SOFTHSM2_CONF=str(self.conf)),
-                             capture_output=True, text=True, timeout=60)
-        if check:
-            assert out.returncode == 0, f"{args}: {out.stderr}"
-        return out.stdout
-
-    def new_token(self, label: str) -> str:
-        """A token with an EC key pair labelled root; returns the public key's EC point."""
-        self.run("softhsm2-util", "--init-token", "--free", "--label", label, "--so-pin", "1234", "--pin", "1234")
-        self.run("pkcs11-tool", "--module", MODULE, "--token-label", label, "--login", "--pin", "1234",
-                 "--keypairgen", "--key-type", "EC:prime256v1", "--label", "root")
-        return self.root_key(label)
-
-    def labels(self) -> list[str]:
-        """Token labels pkcs11-tool -L lists."""
-        return re.findall(r"token label\s*:\s*(.*?)\s*$", self.run("pkcs11-tool", "--module", MODULE, "-L"), re.M)
-
-    def root_key(self, label: str) -> str | None:
-        """The EC point of the public key labelled root in the token, as --list-objects shows it."""
-        listing = self.run("pkcs11-tool", "--module", MODULE, "--token-label", label, "--login", "--pin", "1234",
-                           "--list-objects")
-        assert "Private Key Object; EC\n  label:      root" in listing, listing
-        return re.search(r"EC_POINT:\s*([0-9a-f]+)", listing)[1]
 
 
 @pytest.fixture(scope="session")
@@ -137,7 +144,8 @@ def code(excinfo) -> str:
 
 
 def tags(**kv) -> list[dict]:
-    names = {"token": TOKEN, "fault": FAULT, "polls": "rootca:emulator-polls", "state": "rootca:emulator-state"}
+    names = {"token": TOKEN, "tokendir": "rootca:softhsm-tokendir", "fault": FAULT,
+             "polls": "rootca:emulator-polls", "state": "rootca:emulator-state"}
     return [{"Key": names.get(k, k), "Value": v} for k, v in kv.items()]
 
 
@@ -528,6 +536,28 @@ def test_offline_root_lifecycle_on_softhsm(emulator, hsm, west):
     poll_backup(hsm, clusterIds=[cluster_id])
     active_hsm(hsm, cluster_id)
     assert emulator.root_key(label) == key
+
+
+def test_clusters_can_name_their_own_token_directories(emulator, hsm, west, tmp_path):
+    # As rootca's Rust tests run: one emulator, a SoftHSM per test, every token labelled root-ca.
+    first, second = SoftHsm(tmp_path / "first"), SoftHsm(tmp_path / "second")
+    keys = [first.new_token("root-ca"), second.new_token("root-ca")]
+    clusters = [new_cluster(hsm, token="root-ca", tokendir=str(s.tokens), polls="0") for s in (first, second)]
+    hsms = [active_hsm(hsm, c)["HsmId"] for c in clusters]  # one label, two directories: no conflict
+    for softhsm, key in zip((first, second), keys):
+        assert softhsm.root_key("root-ca") == key
+    for cluster_id, hsm_id in zip(clusters, hsms):
+        hsm.delete_hsm(ClusterId=cluster_id, HsmId=hsm_id)
+    assert first.labels() == second.labels() == []
+
+    backup_id = backups(hsm, clusterIds=[clusters[0]])[0]["BackupId"]
+    hsm.copy_backup_to_region(DestinationRegion="us-west-2", BackupId=backup_id)
+    copy = backups(west, sourceBackupIds=[backup_id])[0]
+    drill = west.create_cluster(HsmType="hsm2m.medium", SubnetIds=SUBNETS[:1], SourceBackupId=copy["BackupId"],
+                                TagList=tags(polls="0"))["Cluster"]
+    assert {"Key": "rootca:softhsm-tokendir", "Value": str(first.tokens)} in drill["TagList"]  # inherited
+    active_hsm(west, drill["ClusterId"], "us-west-2a")
+    assert first.root_key("root-ca") == keys[0] and second.labels() == []
 
 
 def test_token_live_in_one_cluster_is_a_conflict_for_another(emulator, hsm):
