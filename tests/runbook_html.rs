@@ -262,7 +262,7 @@ fn prints_page_per_step(p: &Practice, file: &str) {
     }
 }
 
-/// The step titles that print a fingerprint have a box to write it in.
+/// Whether a printed page has the boxes for a fingerprint read aloud.
 fn fingerprint_box_on(pdf_text: &str) -> bool {
     pdf_text.contains("FINGERPRINT AS READ ALOUD")
 }
