@@ -255,8 +255,8 @@ impl Plan {
         cells(s, 16);
         let _ = writeln!(
             s,
-            "<p class=\"note\">As <code>rootca transcript verify {transcript}</code> prints it \
-             (<code>last entry hash</code>). Anyone can later check that nothing was cut off with \
+            "<p class=\"note\">As <code>rootca run</code> prints it at the end, in groups of four \
+             (<code>Last entry hash, for the witnesses to write down</code>). Anyone can later check that nothing was cut off with \
              <code>rootca transcript verify {transcript} --expect-last HASH</code>.</p>"
         );
         boxes(s, &["Transcript entries", "End time (UTC)"]);
