@@ -140,7 +140,7 @@ pub fn check_for_deactivation(
     let hsm = CloudHsm::connect(aws)?;
     let info = hsm.cluster(&spec.cluster_id)?;
     let mut backups = hsm.backups(&spec.cluster_id)?;
-    backups.sort_by(|a, b| b.created.cmp(&a.created));
+    backups.sort_by_key(|b| std::cmp::Reverse(b.created));
     let id = &spec.cluster_id;
     if info.state != "ACTIVE" {
         return Err(StepError::Refused(format!(
@@ -292,7 +292,7 @@ pub fn wait_backup(
                 .iter()
                 .filter(|b| b.created.is_some_and(|c| c >= since))
                 .collect();
-            after.sort_by(|a, b| b.created.cmp(&a.created));
+            after.sort_by_key(|b| std::cmp::Reverse(b.created));
             let state = after.first().map_or("no backup yet".to_string(), |b| {
                 format!("{} {}", b.id, b.state)
             });
@@ -363,7 +363,7 @@ pub fn check_for_reactivation(
     let hsm = CloudHsm::connect(aws)?;
     let info = hsm.cluster(&spec.cluster_id)?;
     let mut backups = hsm.backups(&spec.cluster_id)?;
-    backups.sort_by(|a, b| b.created.cmp(&a.created));
+    backups.sort_by_key(|b| std::cmp::Reverse(b.created));
     let id = &spec.cluster_id;
     if info.state != "ACTIVE" {
         return Err(StepError::Refused(format!(
