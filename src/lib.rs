@@ -7,6 +7,7 @@
 //! - `output`: artifacts written atomically, and the transcript;
 //! - `inspect`: readable summaries of certificates, CSRs and CRLs;
 //! - `crl_publish`: the checks and the report of `rootca crl publish`;
+//! - `progress`: waiting for an outside state, and showing the wait;
 //! - `text`: what outside text may contain, and how it is shown.
 
 pub mod aws;
@@ -17,4 +18,5 @@ pub mod input;
 pub mod inspect;
 pub mod output;
 pub mod profile;
+pub mod progress;
 pub mod text;
