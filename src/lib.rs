@@ -7,6 +7,7 @@
 //! - `output`: artifacts written atomically, and the transcript;
 //! - `inspect`: readable summaries of certificates, CSRs and CRLs;
 //! - `crl_publish`: the checks and the report of `rootca crl publish`;
+//! - `manpage`: the command line's man page, as one page;
 //! - `progress`: waiting for an outside state, and showing the wait;
 //! - `text`: what outside text may contain, and how it is shown.
 
@@ -16,6 +17,7 @@ pub mod crl_publish;
 pub mod hsm;
 pub mod input;
 pub mod inspect;
+pub mod manpage;
 pub mod output;
 pub mod profile;
 pub mod progress;
