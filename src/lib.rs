@@ -13,6 +13,7 @@
 
 pub mod aws;
 pub mod ceremony;
+pub mod crash;
 pub mod crl_publish;
 pub mod hsm;
 pub mod input;

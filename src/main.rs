@@ -46,15 +46,27 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Run a ceremony.
+    /// Run a ceremony; run again after an interruption to resume it.
     Run {
         file: PathBuf,
-        /// Do not stop at the confirmation points.
+        /// Do not stop at the confirmation points (practice runs only;
+        /// refused with confirm_by = 2 or more).
         #[arg(long)]
         yes: bool,
+        /// An officer present, who confirms at the terminal when the file
+        /// sets confirm_by (repeatable).
+        #[arg(long = "officer", value_name = "NAME")]
+        officers: Vec<String>,
         /// A witness present, recorded in the transcript (repeatable).
         #[arg(long = "witness", value_name = "NAME")]
         witnesses: Vec<String>,
+        /// Close the journal of an interrupted ceremony on purpose, with the
+        /// reason typed at the terminal; says what it leaves behind.
+        #[arg(long, conflicts_with = "yes")]
+        abandon: bool,
+        /// The outcome as JSON on stdout (the steps are then shown on stderr).
+        #[arg(long)]
+        json: bool,
     },
     /// Print the ceremony as a runbook (Markdown) for officers and witnesses.
     Script { file: PathBuf },
@@ -92,6 +104,13 @@ enum Command {
         aws: AwsArgs,
         #[command(subcommand)]
         command: CrlCommand,
+    },
+    /// AWS CloudHSM around the offline root.
+    Hsm {
+        #[command(flatten)]
+        aws: AwsArgs,
+        #[command(subcommand)]
+        command: HsmCommand,
     },
     /// Work with ceremony transcripts.
     Transcript {
@@ -189,6 +208,21 @@ enum CrlCommand {
 }
 
 #[derive(Subcommand)]
+enum HsmCommand {
+    /// The cluster, its HSMs and backups (newest first), and whether the
+    /// root is offline (its key held by a backup) or an HSM is running.
+    Status {
+        #[arg(long, value_name = "ID")]
+        cluster_id: String,
+        /// The price of one HSM-hour, for the cost of running HSMs.
+        #[arg(long, value_name = "PRICE")]
+        hourly_price: Option<f64>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
 enum TranscriptCommand {
     /// Check a transcript's hash chain and the artifacts it names, and
     /// list the files of its folder it does not vouch for.
@@ -262,6 +296,103 @@ fn json_asked(matches: &ArgMatches) -> bool {
 /// unclosed transcript's) does not add a second.
 static JSON_PRINTED: AtomicBool = AtomicBool::new(false);
 
+fn run_command(file: &std::path::Path, people: RunOptions, abandon: bool) -> Result<(), Failure> {
+    let json = people.json;
+    let plan = Plan::new(load(file)?);
+    if abandon {
+        let a = rootca::ceremony::runner::abandon(&plan, &people)?;
+        if json {
+            print_json(&serde_json::json!({
+                "abandoned": true,
+                "transcript": a.transcript,
+                "last_hash": a.last_hash,
+                "left_behind": a.left_behind,
+                "removed_temporary_copies": a.removed,
+            }));
+            return Ok(());
+        }
+        println!(
+            "\nThe ceremony is abandoned; its transcript is {}.",
+            a.transcript.display()
+        );
+        if a.left_behind.is_empty() {
+            println!("It left nothing behind.");
+        } else {
+            println!("What it leaves behind (rootca deletes none of it):");
+            for c in &a.left_behind {
+                println!("  - {}", shown(&c.what));
+                println!("    {}", shown(&c.if_failed));
+            }
+        }
+        for r in &a.removed {
+            println!("  removed rootca's temporary copy {}", r.display());
+        }
+        println!(
+            "\nLast entry hash, for the witnesses to write down:\n  {}",
+            rootca::ceremony::runner::hash_for_witnesses(&a.last_hash)
+        );
+        return Ok(());
+    }
+    let summary = run(&plan, &people)?;
+    if json {
+        print_json(&serde_json::json!({
+            "complete": true,
+            "resumed": summary.resumed,
+            "outputs": summary.outputs,
+            "transcript": summary.transcript,
+            "last_hash": summary.last_hash,
+        }));
+        return Ok(());
+    }
+    println!("\nCeremony complete.");
+    for p in &summary.outputs {
+        println!("  artifact:   {}", p.display());
+    }
+    println!("  transcript: {}", summary.transcript.display());
+    println!(
+        "\nLast entry hash, for the witnesses to write down:\n  {}",
+        rootca::ceremony::runner::hash_for_witnesses(&summary.last_hash)
+    );
+    println!(
+        "Check it later with: rootca transcript verify {} --expect-last \"<the hash written down>\"",
+        summary.transcript.display()
+    );
+    Ok(())
+}
+
+fn hsm_status(
+    aws: AwsArgs,
+    cluster_id: &str,
+    hourly_price: Option<f64>,
+    json: bool,
+) -> Result<(), Failure> {
+    use rootca::aws::cloudhsm::{CloudHsm, CloudHsmError, status};
+    let failed = |e: CloudHsmError| match e {
+        CloudHsmError::ClusterNotFound { .. } => Failure::Refused(e.to_string()),
+        other => Failure::Failed(other.to_string()),
+    };
+    let settings = AwsSettings {
+        region: aws.region,
+        profile: aws.profile,
+        endpoint_url: aws.endpoint_url,
+    };
+    let hsm = CloudHsm::connect(&settings).map_err(failed)?;
+    let cluster = hsm.cluster(cluster_id).map_err(failed)?;
+    let backups = hsm.backups(cluster_id).map_err(failed)?;
+    let s = status(cluster, backups, hourly_price);
+    if json {
+        let mut v = serde_json::to_value(&s)
+            .map_err(|e| Failure::Failed(format!("cannot write the status: {e}")))?;
+        if let Some(o) = v.as_object_mut() {
+            o.insert("verdict_line".into(), s.verdict_line().into());
+        }
+        print_json(&v);
+    } else {
+        print!("{}", shown_lines(&s.render_text()));
+    }
+    Ok(())
+}
+
 fn print_json(v: &serde_json::Value) {
     JSON_PRINTED.store(true, Ordering::Relaxed);
     println!(
@@ -316,6 +447,7 @@ fn dispatch(command: Command) -> Result<(), Failure> {
                 print_json(&plan.to_json());
             } else {
                 print!("{}", plan.render_text());
+                print!("{}", plan.render_interrupted());
             }
             Ok(())
         }
@@ -327,17 +459,20 @@ fn dispatch(command: Command) -> Result<(), Failure> {
         Command::Run {
             file,
             yes,
+            officers,
             witnesses,
-        } => {
-            let plan = Plan::new(load(&file)?);
-            let summary = run(&plan, &RunOptions { yes, witnesses })?;
-            println!("\nCeremony complete.");
-            for p in &summary.outputs {
-                println!("  artifact:   {}", p.display());
-            }
-            println!("  transcript: {}", summary.transcript.display());
-            Ok(())
-        }
+            abandon,
+            json,
+        } => run_command(
+            &file,
+            RunOptions {
+                yes,
+                officers,
+                witnesses,
+                json,
+            },
+            abandon,
+        ),
         Command::Names { file, names, json } => {
             let ceremony = load_content(&file)?;
             let Some(constraints) = ceremony.kind.name_constraints() else {
@@ -399,6 +534,15 @@ fn dispatch(command: Command) -> Result<(), Failure> {
             print_generated(page.as_bytes())
         }
         Command::Crl { aws, command } => crl(aws, command),
+        Command::Hsm {
+            aws,
+            command:
+                HsmCommand::Status {
+                    cluster_id,
+                    hourly_price,
+                    json,
+                },
+        } => hsm_status(aws, &cluster_id, hourly_price, json),
         Command::Transcript {
             command:
                 TranscriptCommand::Verify {
@@ -416,17 +560,23 @@ fn dispatch(command: Command) -> Result<(), Failure> {
                         path.display(),
                         v.entries
                     );
+                    for (file, hash) in &v.inputs {
+                        println!("  input unchanged: {}  SHA-256 {hash}", shown(file));
+                    }
+                    for file in &v.inputs_absent {
+                        println!("  input not present here, not checked: {}", shown(file));
+                    }
                     for (file, hash) in &v.artifacts {
                         println!("  artifact unchanged: {}  SHA-256 {hash}", shown(file));
                     }
                     if v.closed && !v.complete {
                         println!(
-                            "  note: the ceremony did not complete (it ends with \"ceremony failed\")"
+                            "  note: the ceremony did not complete (it was abandoned, or failed under an older rootca)"
                         );
                     }
                     if !v.closed {
                         println!(
-                            "  WARNING: no closing entry (\"ceremony complete\" or \"ceremony failed\"): \
+                            "  WARNING: no closing entry (\"ceremony complete\", \"ceremony abandoned\" or \"ceremony failed\"): \
                              the transcript may have been cut off{}",
                             if v.last_hash_expected {
                                 "; its last hash is the one given with --expect-last, so nothing was cut off after it"

@@ -178,7 +178,9 @@ impl Loop {
         self.read(transcript)
             .lines()
             .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("a JSON line"))
-            .find(|e| e["event"] == "Import the certificate into AWS Private CA")
+            .find(|e| {
+                e["event"] == "Import the certificate into AWS Private CA" && e["status"] == "ok"
+            })
             .unwrap_or_else(|| panic!("no import entry in {transcript}"))
     }
 }
@@ -412,8 +414,17 @@ fn says_the_files_are_written_but_not_installed(l: &Loop, run: &Run) {
         run.stderr
     );
     assert!(l.p.path().join("out/issuing-ca-1.pem").exists());
-    l.rootca(&["transcript", "verify", "out/issuing-ca-1.transcript.jsonl"])
-        .ok();
+    assert!(
+        run.stderr.contains("rootca run sub.toml --abandon"),
+        "how to resume or close the journal is said:\n{}",
+        run.stderr
+    );
+    l.rootca(&[
+        "transcript",
+        "verify",
+        "out/issuing-ca-1.transcript.jsonl.partial",
+    ])
+    .ok();
 }
 
 #[test]
@@ -465,4 +476,26 @@ fn stopping_at_the_import_after_the_files_are_written_says_how_to_install_them()
     );
     says_the_files_are_written_but_not_installed(&l, &run);
     assert_eq!(l.emulator.status(&l.arn), "PENDING_CERTIFICATE");
+
+    // Run again, the ceremony resumes: nothing signed again, the written
+    // certificate imported, the CA ACTIVE with it.
+    let written = std::fs::read_to_string(l.p.path().join("out/issuing-ca-1.pem")).unwrap();
+    let again = l.rootca(&["run", "sub.toml", "--yes"]);
+    again.ok();
+    assert!(
+        again.stdout.contains("This ceremony was interrupted")
+            && again
+                .stdout
+                .contains("9. Import the certificate into AWS Private CA: to do"),
+        "{}",
+        again.stdout
+    );
+    assert_eq!(l.emulator.status(&l.arn), "ACTIVE");
+    assert_eq!(l.installed(), der(&written));
+    assert_eq!(
+        std::fs::read_to_string(l.p.path().join("out/issuing-ca-1.pem")).unwrap(),
+        written
+    );
+    l.rootca(&["transcript", "verify", "out/issuing-ca-1.transcript.jsonl"])
+        .ok();
 }

@@ -216,7 +216,7 @@ fn a_tampered_transcript_is_detected() {
     assert!(
         edited
             .stderr
-            .contains("line 3: the entry does not match its hash"),
+            .contains("line 4: the entry does not match its hash"),
         "{}",
         edited.stderr
     );
@@ -272,7 +272,7 @@ fn a_failure_after_key_generation_keeps_the_transcript_and_writes_no_certificate
     );
     assert!(
         run.stderr
-            .contains("The transcript of the failed ceremony is kept"),
+            .contains("The journal of this ceremony is kept at out/root.transcript.jsonl.partial"),
         "{}",
         run.stderr
     );
@@ -281,7 +281,12 @@ fn a_failure_after_key_generation_keeps_the_transcript_and_writes_no_certificate
         1,
         "the key stays, and the transcript says so"
     );
-    says_what_the_key_generation_changed(&p, &run.stderr, "late", "out/root.transcript.jsonl");
+    says_what_the_key_generation_changed(
+        &p,
+        &run.stderr,
+        "late",
+        "out/root.transcript.jsonl.partial",
+    );
     assert!(
         run.stderr.contains("signed the certificate with serial 0x"),
         "the signature is a change:\n{}",
@@ -300,20 +305,26 @@ fn a_failure_after_key_generation_keeps_the_transcript_and_writes_no_certificate
     let verify = p.rootca(&[
         "transcript",
         "verify",
-        "out/root.transcript.jsonl",
+        "out/root.transcript.jsonl.partial",
         "--json",
     ]);
-    verify.ok();
+    // An open journal without its closing entry: verified, and flagged.
+    assert!(
+        verify.stdout.contains("\"closed\": false"),
+        "{}",
+        verify.stdout
+    );
     assert!(
         verify.stdout.contains("\"complete\": false"),
         "{}",
         verify.stdout
     );
-    let transcript = std::fs::read_to_string(p.path().join("out/root.transcript.jsonl")).unwrap();
+    let transcript =
+        std::fs::read_to_string(p.path().join("out/root.transcript.jsonl.partial")).unwrap();
     let last = transcript.lines().last().unwrap();
-    assert!(last.contains("\"event\":\"ceremony failed\""), "{last}");
+    assert!(last.contains("\"event\":\"ceremony stopped\""), "{last}");
     assert!(transcript.contains("\"event\":\"Generate the key pair in the HSM\""));
-    assert!(!p.path().join("out/root.transcript.jsonl.partial").exists());
+    assert!(!p.path().join("out/root.transcript.jsonl").exists());
     assert_eq!(
         std::fs::read_to_string(p.path().join("out/root.pem")).unwrap(),
         "someone else's file",
@@ -323,14 +334,48 @@ fn a_failure_after_key_generation_keeps_the_transcript_and_writes_no_certificate
     let signed = transcript
         .lines()
         .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
-        .find(|e| e["event"] == "Sign the root certificate with the HSM key")
+        .find(|e| e["event"] == "Sign the root certificate with the HSM key" && e["status"] == "ok")
         .unwrap();
+    let pem = signed["details"]["certificate_pem"].as_str().unwrap();
+    assert!(pem.starts_with("-----BEGIN CERTIFICATE-----"));
+
+    // `check` says where the interrupted ceremony stands and still
+    // refuses nothing: the file in the way is for the resume to judge.
+    let check = p.rootca(&["check", "root.toml"]);
+    check.ok();
     assert!(
-        signed["details"]["certificate_pem"]
-            .as_str()
-            .unwrap()
-            .starts_with("-----BEGIN CERTIFICATE-----")
+        check
+            .stdout
+            .contains("6. Sign the root certificate with the HSM key: done")
+            && check
+                .stdout
+                .contains("7. Write the certificate and the public key: to do"),
+        "{}",
+        check.stdout
     );
+    // Resumed with the other file still there: refused at step 7 again,
+    // the file untouched.
+    let again = p.rootca(&["run", "root.toml", "--yes"]);
+    assert_eq!(again.code, 1, "{}\n{}", again.stdout, again.stderr);
+    assert_eq!(
+        std::fs::read_to_string(p.path().join("out/root.pem")).unwrap(),
+        "someone else's file"
+    );
+    // Moved away, the resume writes the very certificate that was signed.
+    std::fs::rename(
+        p.path().join("out/root.pem"),
+        p.path().join("elsewhere.pem"),
+    )
+    .unwrap();
+    p.rootca(&["run", "root.toml", "--yes"]).ok();
+    assert_eq!(
+        std::fs::read_to_string(p.path().join("out/root.pem")).unwrap(),
+        pem,
+        "the certificate signed before the interruption, not a second one"
+    );
+    assert_eq!(key_count(&p, "late"), 1);
+    p.rootca(&["transcript", "verify", "out/root.transcript.jsonl"])
+        .ok();
 }
 
 /// The outputs of `root_toml`, with `from` replaced by `to`: refused at
@@ -434,7 +479,7 @@ fn says_what_the_key_generation_changed(p: &Practice, stderr: &str, label: &str,
     let generated: serde_json::Value = text
         .lines()
         .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
-        .find(|e| e["event"] == "Generate the key pair in the HSM")
+        .find(|e| e["event"] == "Generate the key pair in the HSM" && e["status"] == "ok")
         .expect("the key generation is recorded");
     let id = generated["details"]["id"].as_str().unwrap();
     assert!(
@@ -486,7 +531,12 @@ fn stopping_at_the_signature_after_key_generation_exits_1_and_names_the_key() {
         run.stderr
     );
     assert_eq!(key_count(&p, "halfway"), 1);
-    says_what_the_key_generation_changed(&p, &run.stderr, "halfway", "out/root.transcript.jsonl");
+    says_what_the_key_generation_changed(
+        &p,
+        &run.stderr,
+        "halfway",
+        "out/root.transcript.jsonl.partial",
+    );
     assert!(
         run.stderr
             .contains("step 7. Write the certificate and the public key"),
@@ -494,6 +544,72 @@ fn stopping_at_the_signature_after_key_generation_exits_1_and_names_the_key() {
         run.stderr
     );
     assert!(!p.path().join("out/root.pem").exists());
-    p.rootca(&["transcript", "verify", "out/root.transcript.jsonl"])
+    p.rootca(&["transcript", "verify", "out/root.transcript.jsonl.partial"])
         .ok();
+}
+
+#[test]
+fn a_symbolic_link_on_the_way_to_an_output_is_refused_at_check() {
+    let p = Practice::new();
+    std::fs::create_dir_all(p.path().join("real")).unwrap();
+    std::os::unix::fs::symlink(p.path().join("real"), p.path().join("linked")).unwrap();
+    std::fs::create_dir_all(p.path().join("out")).unwrap();
+    // A link where the certificate would go, pointing at a file to clobber.
+    std::os::unix::fs::symlink("/tmp/rootca-clobber-target", p.path().join("out/root.pem"))
+        .unwrap();
+    let base = root_toml("links", "ec-p256", "ecdsa-sha256", "root");
+    for (text, field, link) in [
+        (base.clone(), "outputs.certificate", "out/root.pem"),
+        (
+            base.replace(
+                "public_key = \"out/root.pub.pem\"",
+                "public_key = \"linked/root.pub.pem\"",
+            ),
+            "outputs.public_key",
+            "linked",
+        ),
+    ] {
+        p.write("root.toml", &text);
+        for command in ["check", "run"] {
+            let args: &[&str] = if command == "run" {
+                &[command, "root.toml", "--yes"]
+            } else {
+                &[command, "root.toml"]
+            };
+            let run = p.rootca(args);
+            assert_eq!(run.code, 2, "{command}: {}\n{}", run.stdout, run.stderr);
+            assert!(
+                run.stderr.contains(field)
+                    && run.stderr.contains(&format!("{link} is a symbolic link")),
+                "{}",
+                run.stderr
+            );
+        }
+    }
+    assert_eq!(key_count(&p, "links"), 0);
+    assert!(!std::path::Path::new("/tmp/rootca-clobber-target").exists());
+    assert!(
+        std::fs::read_dir(p.path().join("real"))
+            .unwrap()
+            .next()
+            .is_none()
+    );
+}
+
+#[test]
+fn a_temporary_copy_left_without_a_journal_is_named_by_check() {
+    let p = Practice::new();
+    p.write(
+        "root.toml",
+        &root_toml("leftover", "ec-p256", "ecdsa-sha256", "root"),
+    );
+    std::fs::create_dir_all(p.path().join("out")).unwrap();
+    p.write("out/.rootca-AbC123.partial", "half a certificate");
+    let run = p.rootca(&["check", "root.toml"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("out/.rootca-AbC123.partial is a temporary copy left by a rootca run that was killed while writing"),
+        "{}",
+        run.stderr
+    );
 }

@@ -286,20 +286,21 @@ fn without_yes_the_officer_can_stop_before_key_generation() {
         "root.toml",
         &root_toml("stop", "ec-p256", "ecdsa-sha256", "root"),
     );
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_rootca"))
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_rootca"));
+    command
         .env("SOFTHSM2_CONF", &p.conf)
         .current_dir(p.path())
-        .args(["run", "root.toml"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    use std::io::Write;
-    child.stdin.take().unwrap().write_all(b"no\n").unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("stopped the ceremony at step 2"));
+        .args(["run", "root.toml"]);
+    let mut officer = common::Interactive::start(command);
+    officer.wait_for(common::PROMPT, 1);
+    officer.answer("no");
+    let run = officer.finish();
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("stopped the ceremony at step 2"),
+        "{}",
+        run.stderr
+    );
     let objects = p.pkcs11_tool(&["--list-objects"]);
     assert!(
         !objects.stdout.contains("label:      stop"),
@@ -330,4 +331,102 @@ fn artifacts_and_the_finished_transcript_are_0644_as_documented() {
             & 0o777;
         assert_eq!(mode, 0o644, "{f} is {mode:o}");
     }
+}
+
+#[test]
+fn the_first_entry_records_the_build_the_host_the_operator_the_file_and_the_token() {
+    let p = Practice::new();
+    let text = root_toml("facts", "ec-p256", "ecdsa-sha256", "root");
+    p.write("root.toml", &text);
+    p.rootca(&["run", "root.toml", "--yes", "--witness", "Wendy"])
+        .ok();
+    let transcript = std::fs::read_to_string(p.path().join("out/root.transcript.jsonl")).unwrap();
+    let first: serde_json::Value =
+        serde_json::from_str(transcript.lines().next().unwrap()).unwrap();
+    let d = &first["details"];
+    assert_eq!(first["event"], "ceremony started");
+    assert_eq!(d["file_content"], text.as_str());
+    assert!(d["build"].as_str().unwrap().contains("commit "), "{d}");
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
+    assert_eq!(d["host"], host.trim());
+    let uid = String::from_utf8(
+        std::process::Command::new("id")
+            .arg("-u")
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    assert_eq!(d["operator"]["uid"], uid.trim());
+    assert_eq!(d["witnesses"], serde_json::json!(["Wendy"]));
+    let module = std::fs::read(common::MODULE).unwrap();
+    assert_eq!(
+        d["hsm"]["module_sha256"],
+        hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&module))
+    );
+    // The token as pkcs11-tool sees it.
+    let slots = p.pkcs11_tool(&["--list-token-slots"]).stdout;
+    let token = &d["hsm"]["token"];
+    assert_eq!(token["label"], "root-ca");
+    for field in ["manufacturer", "model", "serial"] {
+        let value = token[field].as_str().unwrap();
+        assert!(
+            !value.is_empty() && slots.contains(value),
+            "{field} {value}:\n{slots}"
+        );
+    }
+}
+
+#[test]
+fn the_last_hash_is_printed_in_groups_for_the_witnesses_and_verifies() {
+    let p = Practice::new();
+    p.write(
+        "root.toml",
+        &root_toml("groups", "ec-p256", "ecdsa-sha256", "root"),
+    );
+    let run = p.rootca(&["run", "root.toml", "--yes"]);
+    run.ok();
+    let after = run
+        .stdout
+        .split("Last entry hash, for the witnesses to write down:\n")
+        .nth(1)
+        .unwrap();
+    let grouped = after.lines().next().unwrap().trim();
+    assert_eq!(grouped.split(' ').count(), 16, "{grouped}");
+    p.rootca(&[
+        "transcript",
+        "verify",
+        "out/root.transcript.jsonl",
+        "--expect-last",
+        grouped,
+    ])
+    .ok();
+}
+
+#[test]
+fn run_json_prints_the_outcome_on_stdout_and_the_steps_on_stderr() {
+    let p = Practice::new();
+    p.write(
+        "root.toml",
+        &root_toml("json", "ec-p256", "ecdsa-sha256", "root"),
+    );
+    let run = p.rootca(&["run", "root.toml", "--yes", "--json"]);
+    run.ok();
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(v["complete"], true);
+    assert_eq!(v["resumed"], false);
+    assert_eq!(v["transcript"], "out/root.transcript.jsonl");
+    let verified = p.rootca(&[
+        "transcript",
+        "verify",
+        "out/root.transcript.jsonl",
+        "--expect-last",
+        v["last_hash"].as_str().unwrap(),
+    ]);
+    verified.ok();
+    assert!(
+        run.stderr.contains("[1/8] Open the HSM and log in"),
+        "{}",
+        run.stderr
+    );
 }

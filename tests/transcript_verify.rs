@@ -134,7 +134,7 @@ fn an_intact_transcript_verifies_and_matches_the_witnesses_hash() {
     let run = c.verify(&[]);
     run.ok();
     for expected in [
-        "10 entries, hash chain intact",
+        "13 entries, hash chain intact",
         "artifact unchanged: root.pem",
         "artifact unchanged: root.pub.pem",
         &format!("last entry hash: {}", c.last_hash()),
@@ -156,7 +156,7 @@ fn an_intact_transcript_verifies_and_matches_the_witnesses_hash() {
     let json = c.verify(&["--json", "--expect-last", &c.last_hash()]);
     json.ok();
     let v: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
-    assert_eq!(v["entries"], 10);
+    assert_eq!(v["entries"], 13);
     assert_eq!(v["complete"], true);
     assert_eq!(v["closed"], true);
     assert_eq!(v["last_hash_expected"], true);
@@ -168,7 +168,7 @@ fn an_intact_transcript_verifies_and_matches_the_witnesses_hash() {
 fn every_flipped_byte_of_every_entry_is_refused_naming_its_line() {
     let c = Ceremony::new();
     let ranges = c.line_ranges();
-    assert_eq!(ranges.len(), 10);
+    assert_eq!(ranges.len(), 13);
     for (i, &(start, end)) in ranges.iter().enumerate() {
         let n = i + 1;
         let len = end - start;
@@ -219,7 +219,7 @@ fn a_deleted_entry_is_refused_naming_its_line() {
 fn two_swapped_entries_are_refused_naming_the_first() {
     let c = Ceremony::new();
     let lines = c.lines();
-    for (a, b) in [(0, 1), (2, 3), (1, 7), (8, 9), (0, 9)] {
+    for (a, b) in [(0, 1), (2, 3), (1, 7), (8, 9), (0, 12)] {
         let mut edited = lines.clone();
         edited.swap(a, b);
         c.write_lines(&edited);
@@ -239,7 +239,7 @@ fn a_transcript_cut_off_at_the_end_says_so_and_fails_the_witnesses_hash() {
 
     // Without its closing entry: the chain holds, the artifacts are still
     // vouched for by step 7, and it says plainly it may have been cut off.
-    c.write_lines(&lines[..9]);
+    c.write_lines(&lines[..12]);
     let run = c.verify(&[]);
     run.ok();
     assert!(
@@ -251,21 +251,21 @@ fn a_transcript_cut_off_at_the_end_says_so_and_fails_the_witnesses_hash() {
     );
     // With the hash the witnesses wrote down it fails, naming what it found.
     let run = c.verify(&["--expect-last", &grouped_upper(&original_last)]);
-    refused_at_line(&run, 9, "closing entry cut off, --expect-last");
+    refused_at_line(&run, 12, "closing entry cut off, --expect-last");
     assert!(
-        run.stderr.contains(&c.hash_of_line(9))
+        run.stderr.contains(&c.hash_of_line(12))
             && run.stderr.contains(&original_last)
             && run.stderr.contains("cut off"),
         "{}",
         run.stderr
     );
     // With the hash it has now it passes, and says nothing was cut after it.
-    let run = c.verify(&["--expect-last", &c.hash_of_line(9)]);
+    let run = c.verify(&["--expect-last", &c.hash_of_line(12)]);
     run.ok();
     assert!(run.stdout.contains("nothing was cut off"), "{}", run.stdout);
 
-    // Cut before step 7: no entry names the artifacts any more.
-    c.write_lines(&lines[..7]);
+    // Cut before step 7 ended: no entry names the artifacts any more.
+    c.write_lines(&lines[..10]);
     let run = c.verify(&[]);
     assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
     assert!(
@@ -294,7 +294,7 @@ fn a_transcript_cut_off_at_the_end_says_so_and_fails_the_witnesses_hash() {
     assert_eq!(v["closed"], false);
     refused_at_line(
         &c.verify(&["--expect-last", &original_last]),
-        7,
+        10,
         "cut before step 7, --expect-last",
     );
 
@@ -302,26 +302,26 @@ fn a_transcript_cut_off_at_the_end_says_so_and_fails_the_witnesses_hash() {
     let mut bytes = c.original.clone();
     bytes.truncate(bytes.len() - 30);
     c.write(&bytes);
-    refused_at_line(&c.verify(&[]), 10, "cut inside the last line");
+    refused_at_line(&c.verify(&[]), 13, "cut inside the last line");
 }
 
 #[test]
 fn an_entry_added_after_the_witnesses_hash_is_named() {
     let c = Ceremony::new();
     let lines = c.lines();
-    // The witnesses wrote down the hash of line 5; the file goes on to 10.
+    // The witnesses wrote down the hash of line 5; the file goes on to 13.
     let run = c.verify(&["--expect-last", &c.hash_of_line(5)]);
-    refused_at_line(&run, 10, "--expect-last of line 5");
+    refused_at_line(&run, 13, "--expect-last of line 5");
     assert!(
         run.stderr
-            .contains("that is the hash of line 5, so 5 entries were added after it"),
+            .contains("that is the hash of line 5, so 8 entries were added after it"),
         "{}",
         run.stderr
     );
-    assert_eq!(lines.len(), 10);
+    assert_eq!(lines.len(), 13);
 
     let wrong = c.verify(&["--expect-last", &"ab".repeat(32)]);
-    refused_at_line(&wrong, 10, "a wrong --expect-last");
+    refused_at_line(&wrong, 13, "a wrong --expect-last");
     let invalid = c.verify(&["--expect-last", "12 34"]);
     assert_eq!(invalid.code, 2, "{}", invalid.stderr);
     assert!(
@@ -343,7 +343,7 @@ fn a_changed_or_missing_artifact_is_refused_naming_it_and_the_line() {
     changed.push(b'\n');
     std::fs::write(&pem, &changed).unwrap();
     let run = c.verify(&[]);
-    refused_at_line(&run, 8, "root.pem changed");
+    refused_at_line(&run, 11, "root.pem changed");
     assert!(
         run.stderr
             .contains("the artifact root.pem has changed since the ceremony"),
@@ -354,14 +354,14 @@ fn a_changed_or_missing_artifact_is_refused_naming_it_and_the_line() {
     let mut flipped = original.clone();
     flipped[40] ^= 0x01;
     std::fs::write(&pem, &flipped).unwrap();
-    refused_at_line(&c.verify(&[]), 8, "a byte of root.pem flipped");
+    refused_at_line(&c.verify(&[]), 11, "a byte of root.pem flipped");
 
     std::fs::write(&pem, &original).unwrap();
     c.verify(&[]).ok();
 
     std::fs::remove_file(c.p.path().join("out/root.pub.pem")).unwrap();
     let run = c.verify(&[]);
-    refused_at_line(&run, 8, "root.pub.pem removed");
+    refused_at_line(&run, 11, "root.pub.pem removed");
     assert!(
         run.stderr
             .contains("the artifact root.pub.pem cannot be read"),
@@ -457,4 +457,37 @@ fn the_read_is_bounded() {
     ends_quickly_refused(p, "fifo.jsonl", &["fifo.jsonl", "named pipe"]);
 
     ends_quickly_refused(p, "out", &["out is a folder"]);
+}
+
+#[test]
+fn a_changed_ceremony_file_is_named_when_it_is_present_and_noted_when_not() {
+    let c = Ceremony::new();
+    let run = c.verify(&[]);
+    run.ok();
+    assert!(
+        run.stdout.contains("input unchanged: ") && run.stdout.contains("/root.toml  SHA-256"),
+        "{}",
+        run.stdout
+    );
+    let file = c.p.path().join("root.toml");
+    let original = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(&file, original.replace("Example", "Exemplary")).unwrap();
+    let run = c.verify(&[]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("line 1: the input ")
+            && run
+                .stderr
+                .contains("/root.toml is not the file the ceremony read"),
+        "{}",
+        run.stderr
+    );
+    std::fs::remove_file(&file).unwrap();
+    let run = c.verify(&[]);
+    run.ok();
+    assert!(
+        run.stdout.contains("input not present here, not checked: "),
+        "{}",
+        run.stdout
+    );
 }

@@ -1,10 +1,15 @@
-"""rootca's AWS emulator: moto's server with AWS Private CA's import and issuance rules and S3's IAM rules added.
+"""rootca's AWS emulator: moto's server with AWS Private CA's import and issuance rules, S3's IAM rules and a CloudHSM bound to SoftHSM added.
 
 Run with the project venv's python:
     .venv/bin/python scripts/emulator/server.py --port 0 --port-file F --pid-file P
 With --port 0 the kernel picks a free port as the socket is bound, so two emulators never race
 for one; the chosen port is written to --port-file once the socket listens, which is the
 readiness signal for scripts/practice-env.
+
+CloudHSM (cloudhsm.py) binds clusters to the tokens of the SoftHSM that SOFTHSM2_CONF names in
+this process's environment (or ROOTCA_EMULATOR_SOFTHSM_TOKENDIR), keeps backups under
+ROOTCA_EMULATOR_STATE_DIR (default: a temporary folder removed at exit), and takes
+ROOTCA_EMULATOR_CLOUDHSM_POLLS describes (default 3) per state transition.
 """
 
 import argparse
@@ -17,6 +22,7 @@ import time
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import make_server
 
+import cloudhsm
 import pca
 import s3
 
@@ -54,6 +60,7 @@ def main(argv: list[str] | None = None) -> int:
 
     pca.install()
     s3.install()
+    cloudhsm.install()
     app = DomainDispatcherApplication(create_backend_app)
     last_request = [time.monotonic()]
 
@@ -76,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
         write_atomically(args.pid_file, pid + "\n")
     if args.port_file:
         write_atomically(args.port_file, f"{port}\n")
-    print(f"rootca emulator (moto + Private CA and S3 rules) listening on http://{args.host}:{port}", file=sys.stderr, flush=True)
+    print(f"rootca emulator (moto + Private CA, S3 and CloudHSM rules) listening on http://{args.host}:{port}", file=sys.stderr, flush=True)
 
     while not stop.wait(timeout=min(5, args.idle_exit) if args.idle_exit > 0 else 5):
         if args.idle_exit > 0 and time.monotonic() - last_request[0] > args.idle_exit:

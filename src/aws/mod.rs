@@ -16,6 +16,7 @@
 //! - [`pca`]: AWS Private CA (describe, CSR, certificate, import, create).
 //! - [`s3`]: Amazon S3, to publish the root's CRL (`rootca crl publish`).
 
+pub mod cloudhsm;
 pub mod pca;
 pub mod s3;
 mod timeouts;

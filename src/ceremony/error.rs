@@ -60,6 +60,11 @@ pub enum StepError {
     Output(#[from] OutputError),
     #[error(transparent)]
     Aws(#[from] AwsError),
+    #[error(transparent)]
+    CloudHsm(#[from] crate::aws::cloudhsm::CloudHsmError),
+    /// A wait ran out: what was waited for, and what was seen last.
+    #[error("{0}")]
+    TimedOut(String),
     #[error(
         "the key labelled \"{label}\" is not the key of the issuer certificate {certificate}: \
          public key SHA-256 {hsm} in the HSM, {issuer} in the certificate"
@@ -78,6 +83,10 @@ pub enum StepError {
     NotConfirmed(String),
     #[error("the officer stopped the ceremony at step {0}")]
     Stopped(u32),
+    /// A kind ran a step that has a lasting effect without telling it of
+    /// the interrupted run: a bug, caught before the step acts again.
+    #[error("internal error: step \"{0}\" cannot be resumed")]
+    CannotResume(&'static str),
 }
 
 impl RejectsInput for StepError {
@@ -87,8 +96,13 @@ impl RejectsInput for StepError {
             Self::Profile(e) => e.rejects_input(),
             Self::Output(e) => e.rejects_input(),
             Self::Aws(e) => e.rejects_input(),
+            Self::CloudHsm(e) => matches!(
+                e,
+                crate::aws::cloudhsm::CloudHsmError::ClusterNotFound { .. }
+            ),
+            Self::TimedOut(_) => false,
             Self::IssuerKeyMismatch { .. } | Self::Refused(_) => true,
-            Self::NotConfirmed(_) | Self::Stopped(_) => false,
+            Self::NotConfirmed(_) | Self::Stopped(_) | Self::CannotResume(_) => false,
         }
     }
 }
@@ -112,8 +126,10 @@ pub struct StepFailure {
     pub changes: Vec<Change>,
     /// The planned steps that did not run, as "N. title".
     pub not_done: Vec<String>,
-    /// Where the transcript of the failed ceremony is kept, if it is.
+    /// Where the journal of the stopped ceremony is kept, if it is.
     pub transcript: Option<PathBuf>,
+    /// The ceremony file, for the commands that resume or abandon it.
+    pub file: PathBuf,
     /// The failing step is one that can have a lasting effect (a key, a
     /// file, a call to AWS), so it may have had one before it failed.
     pub step_may_have_changed: bool,
@@ -160,8 +176,13 @@ impl std::fmt::Display for StepFailure {
         if let Some(t) = &self.transcript {
             write!(
                 f,
-                "\n  - The transcript of the failed ceremony is kept at {}: it records every change above; keep it with the ceremony records",
-                t.display()
+                "\n  - The journal of this ceremony is kept at {}: it records every change above. \
+                 Run `rootca run {}` again to resume: it shows what was done, goes on after the last step done, \
+                 and never makes a second key or a second certificate. Or close it on purpose, with the reason \
+                 on record: `rootca run {} --abandon`",
+                t.display(),
+                self.file.display(),
+                self.file.display()
             )?;
         }
         for c in &self.changes {
@@ -193,6 +214,18 @@ pub enum CeremonyError {
     OutOfPlan { ran: &'static str, planned: String },
     #[error("the transcript could not be written: {0}")]
     Transcript(#[source] OutputError),
+    /// The journal could not be begun or taken over.
+    #[error("{0}")]
+    Journal(#[source] crate::output::transcript::TranscriptError),
+    /// The HSM could not be opened, before the first entry.
+    #[error("cannot open the HSM: {0}\nNothing was changed.")]
+    Hsm(#[source] HsmError),
+    /// The people given cannot run this ceremony.
+    #[error("{0}")]
+    Room(#[source] super::officers::RoomError),
+    /// Declined before anything began.
+    #[error("{0}")]
+    NotStarted(String),
 }
 
 impl CeremonyError {
@@ -202,6 +235,12 @@ impl CeremonyError {
             Self::Read { .. } | Self::Syntax { .. } | Self::Invalid { .. } => true,
             Self::Step(f) => f.refused,
             Self::OutOfPlan { .. } | Self::Transcript(_) => false,
+            Self::Journal(e) => !matches!(
+                e,
+                crate::output::transcript::TranscriptError::Output(OutputError::Write { .. })
+            ),
+            Self::Hsm(e) => e.rejects_input(),
+            Self::Room(_) | Self::NotStarted(_) => true,
         }
     }
 }

@@ -14,6 +14,7 @@ use time::format_description::well_known::Rfc3339;
 use x509_cert::time::Time;
 
 use super::kinds::{self, REGISTRY};
+use super::resume::Interrupted;
 use super::{Ceremony, CeremonyError, HsmSpec, KeySpec};
 use crate::hsm::PinSource;
 use crate::input::{limit, read_bounded};
@@ -57,6 +58,11 @@ pub(super) struct Problems<'a> {
     /// False when only the plan's content matters (`rootca names`), not
     /// whether the ceremony could run now.
     outputs_must_be_absent: bool,
+    /// Every output the kind names, as resolved: where leftovers are looked for.
+    outputs: Vec<PathBuf>,
+    /// Outputs that exist already, by field: a problem, unless an
+    /// interrupted ceremony's journal is there to account for them.
+    existing: Vec<(String, PathBuf)>,
 }
 
 impl Problems<'_> {
@@ -199,6 +205,8 @@ fn load_with(path: &Path, outputs_must_be_absent: bool) -> Result<Ceremony, Cere
         text: &text,
         list: Vec::new(),
         outputs_must_be_absent,
+        outputs: Vec::new(),
+        existing: Vec::new(),
     };
     let source = Source {
         path,
@@ -218,14 +226,64 @@ fn load_with(path: &Path, outputs_must_be_absent: bool) -> Result<Ceremony, Cere
         );
     }
     plain_text(&name, "name", &mut p);
+    let confirm_by = confirm_by(table.get("confirm_by"), &mut p);
+    let file_sha256 = sha256_hex(&bytes);
+    let mut interrupted = None;
+    let mut leftovers_found = Vec::new();
+    if let Some(kind) = body.as_ref().filter(|_| outputs_must_be_absent) {
+        let journal = crate::output::transcript::journal_path(kind.transcript());
+        if journal.symlink_metadata().is_ok() {
+            match Interrupted::read(&journal) {
+                Ok(i) => {
+                    if let Some(then) = i.file_sha256().filter(|then| *then != file_sha256) {
+                        p.add("outputs.transcript", format!(
+                            "{} is the journal of an interrupted run of another version of this file (SHA-256 {then} then, {file_sha256} now): a ceremony resumes only from the file it began with; restore that file, or close the journal with rootca run FILE --abandon using it",
+                            journal.display()
+                        ));
+                    }
+                    interrupted = Some(i);
+                }
+                Err(e) => p.add("outputs.transcript", format!(
+                    "{} is the journal of an interrupted ceremony but cannot be resumed: {e}; keep it with the ceremony records and move it away before running again",
+                    journal.display()
+                )),
+            }
+        }
+        leftovers_found = leftovers(&p.outputs);
+        if interrupted.is_none() {
+            for (field, path) in std::mem::take(&mut p.existing) {
+                p.add(&field, format!("{} already exists; rootca never overwrites a file, so move it away or name another", path.display()));
+            }
+            for l in &leftovers_found {
+                p.add("outputs", format!("{} is a temporary copy left by a rootca run that was killed while writing, and no journal is there to resume it: remove it", l.display()));
+            }
+        }
+    }
     match (body, p.list.is_empty()) {
         (Some(kind), true) => Ok(Ceremony {
             file: path.to_path_buf(),
-            file_sha256: sha256_hex(&bytes),
+            file_sha256,
+            file_text: text.clone(),
             name,
             kind,
+            confirm_by,
+            interrupted,
+            existing: p.existing.into_iter().map(|(_, path)| path).collect(),
+            leftovers: leftovers_found,
         }),
         _ => Err(invalid(path, p.list)),
+    }
+}
+
+/// `confirm_by = N`: how many named officers confirm each irreversible step.
+fn confirm_by(value: Option<&toml::Value>, p: &mut Problems) -> u32 {
+    match value {
+        None => 1,
+        Some(toml::Value::Integer(n)) if (1..=4).contains(n) => *n as u32,
+        Some(_) => {
+            p.add("confirm_by", "must be the number of officers who each confirm every irreversible step, 1 to 4 (2 for two-person control)");
+            1
+        }
     }
 }
 
@@ -267,23 +325,47 @@ pub(super) fn output(dir: &Path, p: &Path, field: &str, problems: &mut Problems)
     match paths::resolved(&full) {
         Err(e) => problems.add(field, format!("{}: {e}", full.display())),
         Ok(real) if problems.outputs_must_be_absent => {
-            if ensure_absent(&full).is_err() {
-                problems.add(field, format!("{} already exists; rootca never overwrites a file, so move it away or name another", full.display()));
+            problems.outputs.push(full.clone());
+            if let Some(link) = paths::symlink_in(dir, p) {
+                problems.add(field, format!("{} is a symbolic link; rootca writes outputs only through real folders and never through a link, which could point anywhere: name the real path", link.display()));
+            } else if ensure_absent(&full).is_err() {
+                if field == "outputs.transcript" {
+                    problems.add(field, format!("{} already exists: it is the transcript of a ceremony that ended; rootca never overwrites a file, so move it away or name another", full.display()));
+                } else {
+                    problems.existing.push((field.to_string(), full.clone()));
+                }
             } else if let Err(e) = paths::probe_writable(&real) {
                 problems.add(field, format!("{}: {e}", full.display()));
-            } else if field == "outputs.transcript" {
-                let journal = crate::output::transcript::journal_path(&full);
-                if ensure_absent(&journal).is_err() {
-                    problems.add(field, format!(
-                        "{} is the journal of an interrupted ceremony; read it (rootca transcript verify), keep it with the ceremony records and move it away before running again",
-                        journal.display()
-                    ));
-                }
             }
         }
         Ok(_) => {}
     }
     full
+}
+
+/// rootca's own temporary copies (`.rootca-*.partial`) left in the
+/// outputs' folders by a run that was killed while writing.
+pub(super) fn leftovers(outputs: &[PathBuf]) -> Vec<PathBuf> {
+    let mut dirs: Vec<&Path> = outputs.iter().filter_map(|o| o.parent()).collect();
+    dirs.sort();
+    dirs.dedup();
+    let mut found = Vec::new();
+    for dir in dirs {
+        let Ok(list) = std::fs::read_dir(dir) else {
+            continue;
+        };
+        for entry in list.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.starts_with(".rootca-")
+                && name.ends_with(".partial")
+                && entry.file_type().is_ok_and(|t| t.is_file())
+            {
+                found.push(entry.path());
+            }
+        }
+    }
+    found.sort();
+    found
 }
 
 pub(super) fn hsm_spec(s: &HsmSection, dir: &Path, p: &mut Problems) -> Option<HsmSpec> {
@@ -303,18 +385,70 @@ pub(super) fn hsm_spec(s: &HsmSection, dir: &Path, p: &mut Problems) -> Option<H
                 Some(PinSource::File(resolve(dir, Path::new(v))))
             }
             Some((k, toml::Value::String(v))) if k == "env" => Some(PinSource::Env(v.clone())),
+            Some((k, _)) if k == "split" => split_pin(t, p),
             _ => None,
         },
+        Some(toml::Value::Table(t)) if t.contains_key("split") => split_pin(t, p),
         _ => None,
     };
     if pin.is_none() {
-        p.add("hsm.pin", "accepted: \"prompt\" (the default), { file = \"path\" } or { env = \"NAME\" }; a PIN itself never goes into a ceremony file");
+        p.add("hsm.pin", "accepted: \"prompt\" (the default), { file = \"path\" }, { env = \"NAME\" } or { split = 2 } (2 to 4 parts, each typed by its holder; holders = [\"role\", ...] names them); a PIN itself never goes into a ceremony file");
     }
     Some(HsmSpec {
         module: resolve(dir, &s.module),
         token: s.token.clone(),
         pin: pin?,
     })
+}
+
+/// `pin = { split = N, holders = [...] }`: the holders' roles, one a part.
+fn split_pin(t: &toml::Table, p: &mut Problems) -> Option<PinSource> {
+    let range = crate::hsm::SPLIT_PARTS;
+    if let Some(k) = t.keys().find(|k| *k != "split" && *k != "holders") {
+        p.add(
+            "hsm.pin",
+            format!("{k} is not a setting of a split PIN: only split and holders"),
+        );
+        return Some(PinSource::Split(Vec::new()));
+    }
+    let parts = match t.get("split") {
+        Some(toml::Value::Integer(n)) if range.contains(&(*n as usize)) && *n > 0 => *n as usize,
+        _ => {
+            p.add(
+                "hsm.pin",
+                format!(
+                    "split must be a number of parts from {} to {}",
+                    range.start(),
+                    range.end()
+                ),
+            );
+            return Some(PinSource::Split(Vec::new()));
+        }
+    };
+    let holders: Vec<String> = match t.get("holders") {
+        None => (1..=parts).map(|i| format!("PIN holder {i}")).collect(),
+        Some(toml::Value::Array(a)) => a
+            .iter()
+            .map(|v| v.as_str().unwrap_or_default().to_string())
+            .collect(),
+        Some(_) => Vec::new(),
+    };
+    if holders.len() != parts || holders.iter().any(|h| h.trim().is_empty()) {
+        p.add(
+            "hsm.pin",
+            format!("holders must name the {parts} holders' roles, one non-empty string a part, in the order the parts are typed"),
+        );
+    }
+    for (i, h) in holders.iter().enumerate() {
+        if holders[..i].contains(h) {
+            p.add(
+                "hsm.pin",
+                format!("holders names \"{h}\" twice: each part has its own holder"),
+            );
+        }
+        plain_text(h, "hsm.pin", p);
+    }
+    Some(PinSource::Split(holders))
 }
 
 pub(super) fn key_spec(s: &KeySection, p: &mut Problems) -> Option<KeySpec> {
@@ -708,5 +842,39 @@ mod tests {
         assert_eq!(line_of(text, "certificate.label"), Some(5));
         assert_eq!(line_of(text, "key.label"), Some(3));
         assert_eq!(line_of(text, "ceremony"), Some(1));
+    }
+}
+
+/// `[aws]`: where the AWS calls of a ceremony go.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub(super) struct AwsSection {
+    region: Option<String>,
+    profile: Option<String>,
+    endpoint_url: Option<String>,
+}
+
+pub(super) fn aws_settings(aws: AwsSection, p: &mut Problems) -> crate::aws::AwsSettings {
+    for (field, value) in [
+        ("aws.region", &aws.region),
+        ("aws.profile", &aws.profile),
+        ("aws.endpoint_url", &aws.endpoint_url),
+    ] {
+        if let Some(v) = value {
+            plain_text(v, field, p);
+        }
+    }
+    if let Some(url) = &aws.endpoint_url
+        && !(url.starts_with("https://") || url.starts_with("http://"))
+    {
+        p.add(
+            "aws.endpoint_url",
+            format!("\"{url}\" is not an http:// or https:// URL"),
+        );
+    }
+    crate::aws::AwsSettings {
+        region: aws.region,
+        profile: aws.profile,
+        endpoint_url: aws.endpoint_url,
     }
 }

@@ -8,10 +8,13 @@
 //! listed once in `kinds::REGISTRY`. Nothing else knows the kinds.
 
 pub mod error;
+mod facts;
 mod file;
 pub mod install;
 pub mod kinds;
+pub mod officers;
 pub mod plan;
+pub mod resume;
 pub mod runner;
 pub mod steps;
 
@@ -31,8 +34,18 @@ pub use runner::Run;
 pub struct Ceremony {
     pub file: PathBuf,
     pub file_sha256: String,
+    /// The file as read, for the transcript's first entry.
+    pub file_text: String,
     pub name: String,
     pub kind: Box<dyn Kind>,
+    /// How many named officers confirm each step the officer confirms.
+    pub confirm_by: u32,
+    /// The journal of an earlier run of this file that did not end.
+    pub interrupted: Option<resume::Interrupted>,
+    /// Outputs present already: an interrupted run may have written them.
+    pub existing: Vec<PathBuf>,
+    /// rootca's temporary copies in the outputs' folders, left by a killed run.
+    pub leftovers: Vec<PathBuf>,
 }
 
 /// What every ceremony kind provides.
@@ -40,6 +53,11 @@ pub trait Kind: std::fmt::Debug {
     /// The `ceremony = "..."` value of its files.
     fn name(&self) -> &'static str;
     fn transcript(&self) -> &Path;
+    /// The HSM it works on: opened by the runner before the first entry,
+    /// which records the token.
+    fn hsm(&self) -> Option<&HsmSpec> {
+        None
+    }
     /// The files the ceremony reads, with their SHA-256, for the transcript.
     fn inputs(&self) -> Vec<(PathBuf, String)> {
         Vec::new()

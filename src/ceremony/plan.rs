@@ -69,6 +69,18 @@ struct PlanJson<'a> {
     file: &'a std::path::Path,
     file_sha256: &'a str,
     steps: Vec<StepJson<'a>>,
+    /// The interrupted run's journal, when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    interrupted: Option<InterruptedJson<'a>>,
+}
+
+#[derive(serde::Serialize)]
+struct InterruptedJson<'a> {
+    journal: &'a std::path::Path,
+    last_done: Option<u32>,
+    states: Vec<String>,
+    present_outputs: &'a [std::path::PathBuf],
+    temporary_copies: &'a [std::path::PathBuf],
 }
 
 #[derive(serde::Serialize)]
@@ -119,17 +131,67 @@ impl Plan {
             s,
             "\nThe ceremony file is valid. The ceremony will run these steps:\n"
         );
+        let by = self.ceremony.confirm_by;
+        if by > 1 {
+            let _ = writeln!(
+                s,
+                "Two-person control: each confirmed step is confirmed by {by} officers named with --officer.\n"
+            );
+        }
         for step in &self.steps {
-            let confirm = if step.confirm {
-                "  [officer confirms]"
-            } else {
-                ""
+            let confirm = match (step.confirm, by) {
+                (false, _) => String::new(),
+                (true, 1) => "  [officer confirms]".into(),
+                (true, n) => format!("  [{n} officers confirm]"),
             };
             let _ = writeln!(s, "{:>2}. {}{confirm}", step.number, shown(&step.title));
             for d in &step.details {
                 let _ = writeln!(s, "      {}", shown(d));
             }
         }
+        s
+    }
+
+    /// Where an interrupted ceremony of this file stands, for `check`:
+    /// empty when none is.
+    pub fn render_interrupted(&self) -> String {
+        let c = &self.ceremony;
+        let Some(i) = &c.interrupted else {
+            return String::new();
+        };
+        let mut s = String::new();
+        let _ = writeln!(
+            s,
+            "\nAn interrupted run of this ceremony left its journal {}:",
+            i.journal.display()
+        );
+        let steps: Vec<(u32, String)> = self
+            .steps
+            .iter()
+            .map(|st| (st.number, st.title.clone()))
+            .collect();
+        for line in i.describe(&steps) {
+            let _ = writeln!(s, "  {}", shown(&line));
+        }
+        for e in &c.existing {
+            let _ = writeln!(
+                s,
+                "  present already, checked by the resume against what the ceremony writes: {}",
+                e.display()
+            );
+        }
+        for l in &c.leftovers {
+            let _ = writeln!(
+                s,
+                "  temporary copy left by the interrupted run, removed by the resume: {}",
+                l.display()
+            );
+        }
+        let _ = writeln!(
+            s,
+            "`rootca run {0}` resumes it after the last step done; `rootca run {0} --abandon` closes it.",
+            c.file.display()
+        );
         s
     }
 
@@ -159,10 +221,10 @@ impl Plan {
         );
         let _ = writeln!(s, "\n## Steps\n");
         for step in &self.steps {
-            let confirm = if step.confirm {
-                " (the officer confirms)"
-            } else {
-                ""
+            let confirm = match (step.confirm, self.ceremony.confirm_by) {
+                (false, _) => String::new(),
+                (true, 1) => " (the officer confirms)".into(),
+                (true, n) => format!(" ({n} officers confirm, each by name)"),
             };
             let _ = writeln!(s, "### {}. {}{confirm}\n", step.number, shown(&step.title));
             for d in &step.details {
@@ -208,6 +270,19 @@ impl Plan {
                     confirm: s.confirm,
                 })
                 .collect(),
+            interrupted: c.interrupted.as_ref().map(|i| InterruptedJson {
+                journal: &i.journal,
+                last_done: i.last_done(),
+                states: i.describe(
+                    &self
+                        .steps
+                        .iter()
+                        .map(|st| (st.number, st.title.clone()))
+                        .collect::<Vec<_>>(),
+                ),
+                present_outputs: &c.existing,
+                temporary_copies: &c.leftovers,
+            }),
         })
         .unwrap_or(serde_json::Value::Null)
     }

@@ -14,7 +14,7 @@ use cryptoki::error::{Error as CkError, RvError};
 use cryptoki::session::{Session, UserType};
 
 pub use keys::{KeyAttributes, KeyPair};
-pub use pin::PinSource;
+pub use pin::{PinSource, SPLIT_PARTS};
 
 #[derive(Debug, thiserror::Error)]
 pub enum HsmError {
@@ -141,9 +141,49 @@ impl Hsm {
         self.ctx.finalize().map_err(call("finalising the module"))
     }
 
+    /// What the token with this label says of itself, for the transcript.
+    pub fn token_facts(&self, label: &str) -> Result<TokenFacts, HsmError> {
+        let slot = self.slot(label)?;
+        let info = self
+            .ctx
+            .get_token_info(slot)
+            .map_err(call("reading token information"))?;
+        Ok(TokenFacts {
+            label: info.label().trim_end().to_string(),
+            manufacturer: info.manufacturer_id().trim_end().to_string(),
+            model: info.model().trim_end().to_string(),
+            serial: info.serial_number().trim_end().to_string(),
+        })
+    }
+
     /// Opens a read-write session on the token with this label and logs in
     /// as the user. (CloudHSM cannot open read-only sessions.)
     pub fn login(&self, label: &str, pin: &PinSource) -> Result<Token, HsmError> {
+        let slot = self.slot(label)?;
+        let session = self
+            .ctx
+            .open_rw_session(slot)
+            .map_err(call("opening a session"))?;
+        let secret = pin.read(label)?;
+        session
+            .login(UserType::User, Some(&secret))
+            .map_err(|e| match e {
+                CkError::Pkcs11(RvError::PinIncorrect, _) => HsmError::WrongPin(label.into()),
+                CkError::Pkcs11(RvError::PinLocked, _) => HsmError::PinLocked(label.into()),
+                other => HsmError::Call {
+                    during: "logging in",
+                    source: other,
+                },
+            })?;
+        drop(secret);
+        Ok(Token {
+            session,
+            label: label.into(),
+        })
+    }
+
+    /// The slot of the one initialised token with this label.
+    fn slot(&self, label: &str) -> Result<cryptoki::slot::Slot, HsmError> {
         let slots = self
             .ctx
             .get_slots_with_token()
@@ -166,42 +206,27 @@ impl Hsm {
             }
             present.push(found);
         }
-        let slot = match matching.as_slice() {
-            [slot] => *slot,
-            [] => {
-                return Err(HsmError::TokenNotFound {
-                    label: label.into(),
-                    present,
-                });
-            }
-            many => {
-                return Err(HsmError::TokenAmbiguous {
-                    label: label.into(),
-                    count: many.len(),
-                });
-            }
-        };
-        let session = self
-            .ctx
-            .open_rw_session(slot)
-            .map_err(call("opening a session"))?;
-        let secret = pin.read(label)?;
-        session
-            .login(UserType::User, Some(&secret))
-            .map_err(|e| match e {
-                CkError::Pkcs11(RvError::PinIncorrect, _) => HsmError::WrongPin(label.into()),
-                CkError::Pkcs11(RvError::PinLocked, _) => HsmError::PinLocked(label.into()),
-                other => HsmError::Call {
-                    during: "logging in",
-                    source: other,
-                },
-            })?;
-        drop(secret);
-        Ok(Token {
-            session,
-            label: label.into(),
-        })
+        match matching.as_slice() {
+            [slot] => Ok(*slot),
+            [] => Err(HsmError::TokenNotFound {
+                label: label.into(),
+                present,
+            }),
+            many => Err(HsmError::TokenAmbiguous {
+                label: label.into(),
+                count: many.len(),
+            }),
+        }
     }
+}
+
+/// The token as it describes itself (CK_TOKEN_INFO).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct TokenFacts {
+    pub label: String,
+    pub manufacturer: String,
+    pub model: String,
+    pub serial: String,
 }
 
 /// A logged-in session on one token.

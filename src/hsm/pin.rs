@@ -17,7 +17,13 @@ pub enum PinSource {
     File(PathBuf),
     /// An environment variable, for automated practice runs.
     Env(String),
+    /// Split knowledge: 2 to 4 parts, each typed by its holder at its own
+    /// prompt, without echo, and joined (in order) only in memory.
+    Split(Vec<String>),
 }
+
+/// The fewest and most parts a split PIN may have.
+pub const SPLIT_PARTS: std::ops::RangeInclusive<usize> = 2..=4;
 
 impl PinSource {
     pub fn describe(&self) -> String {
@@ -25,6 +31,11 @@ impl PinSource {
             Self::Prompt => "asked for on the terminal, not echoed".into(),
             Self::File(p) => format!("read from the file {}", p.display()),
             Self::Env(n) => format!("read from the environment variable {n}"),
+            Self::Split(holders) => format!(
+                "split in {} parts, each typed without echo by its holder ({}), joined only in memory",
+                holders.len(),
+                holders.join(", ")
+            ),
         }
     }
 
@@ -65,6 +76,32 @@ impl PinSource {
                 );
                 let text = Zeroizing::new(String::from_utf8_lossy(&bytes).into_owned());
                 Zeroizing::new(text.lines().next().unwrap_or_default().to_string())
+            }
+            Self::Split(holders) => {
+                let mut joined = Zeroizing::new(String::new());
+                for (i, holder) in holders.iter().enumerate() {
+                    let part = Zeroizing::new(
+                        rpassword::prompt_password(format!(
+                            "PIN part {} of {} for token \"{token}\" ({holder}): ",
+                            i + 1,
+                            holders.len()
+                        ))
+                        .map_err(|e| {
+                            HsmError::Pin(format!(
+                                "could not read PIN part {} from the terminal: {e}",
+                                i + 1
+                            ))
+                        })?,
+                    );
+                    if part.is_empty() {
+                        return Err(HsmError::Pin(format!(
+                            "PIN part {} ({holder}) is empty",
+                            i + 1
+                        )));
+                    }
+                    joined.push_str(&part);
+                }
+                joined
             }
             Self::Env(name) => Zeroizing::new(std::env::var(name).map_err(|_| {
                 HsmError::Pin(format!(

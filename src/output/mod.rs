@@ -98,7 +98,11 @@ impl Staged {
 
     pub fn commit(self) -> Result<Vec<PathBuf>, OutputError> {
         let mut placed: Vec<PathBuf> = Vec::new();
+        crate::crash::point("staged-outputs");
         for (path, tmp) in self.files {
+            if placed.len() == 1 {
+                crate::crash::point("placed-first-output");
+            }
             if let Err(e) = tmp.persist_noclobber(&path) {
                 for p in &placed {
                     let _ = std::fs::remove_file(p);
@@ -121,6 +125,36 @@ impl Staged {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn of_writers_racing_for_one_path_exactly_one_places_its_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("root.pem");
+        let results: Vec<Result<Vec<PathBuf>, OutputError>> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..8)
+                .map(|i| {
+                    let path = path.clone();
+                    s.spawn(move || {
+                        let mut staged = Staged::default();
+                        // Staged before any is placed: each saw the path free.
+                        staged.add(&path, format!("writer {i}").as_bytes())?;
+                        staged.commit()
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        let placed = results.iter().filter(|r| r.is_ok()).count();
+        let refused = results
+            .iter()
+            .filter(|r| matches!(r, Err(OutputError::Exists(_))))
+            .count();
+        assert_eq!((placed, refused), (1, 7), "{results:?}");
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.starts_with("writer "), "{text}");
+        let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(left.len(), 1, "temporary copies left: {left:?}");
+    }
 
     #[test]
     fn hex_groups_splits_into_groups_of_four_hex_characters() {

@@ -53,6 +53,33 @@ pub fn resolved(path: &Path) -> Result<PathBuf, PathProblem> {
     Ok(base)
 }
 
+/// The first symbolic link on the way to `path` as the file names it
+/// (relative to `dir`, or from the root when absolute), the file itself
+/// included; the folder the ceremony file sits in is taken as it is.
+pub fn symlink_in(dir: &Path, path: &Path) -> Option<PathBuf> {
+    let mut at = if path.is_absolute() {
+        PathBuf::from("/")
+    } else {
+        dir.to_path_buf()
+    };
+    for c in path.components() {
+        match c {
+            Component::Normal(n) => at.push(n),
+            Component::ParentDir => {
+                at.pop();
+                continue;
+            }
+            _ => continue,
+        }
+        match std::fs::symlink_metadata(&at) {
+            Ok(m) if m.file_type().is_symlink() => return Some(at),
+            Ok(_) => {}
+            Err(_) => return None,
+        }
+    }
+    None
+}
+
 /// Proves a file can be created where `resolved` will be written, by
 /// creating and removing one in its nearest existing folder.
 pub fn probe_writable(resolved: &Path) -> Result<(), PathProblem> {

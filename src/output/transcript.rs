@@ -43,7 +43,17 @@ pub struct Entry {
     pub outputs: BTreeMap<String, String>,
     #[serde(skip_serializing_if = "serde_json::Value::is_null", default)]
     pub details: serde_json::Value,
+    /// The lasting effects of the step: what now exists, and what to do
+    /// about it if the ceremony does not complete.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub changes: Vec<RecordedChange>,
     pub prev: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct RecordedChange {
+    pub what: String,
+    pub if_failed: String,
 }
 
 /// What a step reports to the transcript.
@@ -55,6 +65,7 @@ pub struct Record {
     pub inputs: BTreeMap<String, String>,
     pub outputs: BTreeMap<String, String>,
     pub details: serde_json::Value,
+    pub changes: Vec<RecordedChange>,
 }
 
 pub struct Transcript {
@@ -91,7 +102,7 @@ fn seal(entry: &Entry) -> Result<(String, String), serde_json::Error> {
 }
 
 impl Transcript {
-    pub fn begin(path: &Path) -> Result<Self, OutputError> {
+    pub fn begin(path: &Path) -> Result<Self, TranscriptError> {
         let write = |source| OutputError::Write {
             path: path.to_path_buf(),
             source,
@@ -120,6 +131,9 @@ impl Transcript {
                     write(e)
                 }
             })?;
+        // Held until the process ends: a second run of the same file sees
+        // the journal locked and is refused instead of resuming it.
+        lock_journal(&file, &journal)?;
         Ok(Self {
             path: path.to_path_buf(),
             journal,
@@ -131,8 +145,58 @@ impl Transcript {
         })
     }
 
+    /// Reopens the journal of an interrupted ceremony to go on writing
+    /// it, after checking its chain; hands back its entries.
+    pub fn resume(path: &Path) -> Result<(Self, Vec<Entry>), TranscriptError> {
+        let journal = journal_path(path);
+        let read_error = |source| OutputError::Read {
+            path: journal.clone(),
+            source,
+        };
+        let meta = std::fs::symlink_metadata(&journal).map_err(read_error)?;
+        if !meta.is_file() {
+            return Err(TranscriptError::NotAFile {
+                path: journal.clone(),
+                kind: "not a regular file",
+            });
+        }
+        ensure_absent(path)?;
+        let file = OpenOptions::new()
+            .read(true)
+            .append(true)
+            .open(&journal)
+            .map_err(read_error)?;
+        lock_journal(&file, &journal)?;
+        let entries = read_entries(&journal, &file)?;
+        let Some((_, prev)) = entries.last() else {
+            return Err(TranscriptError::Empty { path: journal });
+        };
+        let prev = prev.clone();
+        let seq = entries.len() as u64;
+        let transcript = Self {
+            path: path.to_path_buf(),
+            journal,
+            file,
+            prev,
+            seq,
+            // What the interrupted run did stays on record, whatever happens now.
+            changed_something: true,
+            created_dir: None,
+        };
+        Ok((transcript, entries.into_iter().map(|(e, _)| e).collect()))
+    }
+
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    pub fn journal(&self) -> &Path {
+        &self.journal
+    }
+
+    /// The hash of the last entry written: what the witnesses write down.
+    pub fn last_hash(&self) -> &str {
+        &self.prev
     }
 
     /// From now on a failure must leave the transcript behind.
@@ -150,6 +214,7 @@ impl Transcript {
             inputs: r.inputs,
             outputs: r.outputs,
             details: r.details,
+            changes: r.changes,
             prev: self.prev.clone(),
         };
         let (line, hash) = seal(&entry).map_err(|e| OutputError::Write {
@@ -189,16 +254,18 @@ impl Transcript {
         Ok(self.path)
     }
 
-    /// Ends a failed ceremony: kept if it changed something, else removed.
-    pub fn abandon(mut self, error: &str) -> Result<Option<PathBuf>, OutputError> {
+    /// Ends a failed run: if it changed something the journal stays, with
+    /// the failure recorded, for `rootca run` to resume or `--abandon` to
+    /// close; if not, it is removed.
+    pub fn stop(mut self, error: &str) -> Result<Option<PathBuf>, OutputError> {
         if self.changed_something {
             self.record(Record {
-                event: "ceremony failed".into(),
+                event: STOPPED_EVENT.into(),
                 status: "failed".into(),
                 details: serde_json::json!({ "error": error }),
                 ..Record::default()
             })?;
-            self.finish().map(Some)
+            Ok(Some(self.journal))
         } else {
             let _ = std::fs::remove_file(&self.journal);
             if let Some(dir) = &self.created_dir {
@@ -230,6 +297,11 @@ pub enum TranscriptError {
     /// A FIFO, socket or folder: reading it could wait forever or means nothing.
     #[error("{path} is {kind}, not a transcript file: refused without reading it")]
     NotAFile { path: PathBuf, kind: &'static str },
+    /// Another process holds the journal: it is running this ceremony.
+    #[error(
+        "{path} is held by another rootca process: this ceremony is being run now; one run at a time"
+    )]
+    InUse { path: PathBuf },
     /// `--expect-last` is not a SHA-256 hash.
     #[error(
         "--expect-last {given:?} is not a SHA-256 hash: give the 64 hex digits the witnesses \
@@ -245,8 +317,133 @@ pub const MAX_TRANSCRIPT_BYTES: u64 = 64 * 1024 * 1024;
 /// The largest artifact [`verify`] hashes (64 MiB); certificates are a few KiB.
 pub const MAX_ARTIFACT_BYTES: u64 = 64 * 1024 * 1024;
 
-/// The events of an entry that closes a ceremony's transcript.
-pub const CLOSING_EVENTS: [&str; 2] = ["ceremony complete", "ceremony failed"];
+/// The events of an entry that closes a ceremony's transcript. ("ceremony
+/// failed" closed the transcripts of rootca before resuming existed.)
+pub const CLOSING_EVENTS: [&str; 3] = ["ceremony complete", ABANDONED_EVENT, "ceremony failed"];
+
+/// A run that failed after a lasting effect: the journal stays open.
+pub const STOPPED_EVENT: &str = "ceremony stopped";
+/// Closed on purpose by `rootca run FILE --abandon`.
+pub const ABANDONED_EVENT: &str = "ceremony abandoned";
+
+fn lock_journal(file: &File, journal: &Path) -> Result<(), TranscriptError> {
+    match file.try_lock() {
+        Ok(()) => Ok(()),
+        Err(std::fs::TryLockError::WouldBlock) => Err(TranscriptError::InUse {
+            path: journal.to_path_buf(),
+        }),
+        Err(std::fs::TryLockError::Error(source)) => {
+            Err(TranscriptError::Output(OutputError::Write {
+                path: journal.to_path_buf(),
+                source,
+            }))
+        }
+    }
+}
+
+/// Checks one line of a transcript: its hash, its number and its link to
+/// the entry before; hands back the entry and its hash, or the problem.
+fn check_line(n: usize, line: &[u8], prev: &str) -> Result<(Entry, String), String> {
+    if line.len() > MAX_LINE_BYTES {
+        return Err(
+            "longer than 1 MiB, the most a transcript line may be: refused without reading further"
+                .into(),
+        );
+    }
+    let line = std::str::from_utf8(line).map_err(|e| {
+        let at = e.valid_up_to();
+        format!(
+            "not UTF-8 text: byte {} of the line is 0x{:02x} (edited?)",
+            at + 1,
+            line.get(at).copied().unwrap_or(0)
+        )
+    })?;
+    let (body, hash) = line
+        .rsplit_once(",\"hash\":\"")
+        .and_then(|(b, h)| Some((b, h.strip_suffix("\"}")?)))
+        .ok_or_else(|| "no hash at the end of the entry".to_string())?;
+    let body = format!("{body}}}");
+    if sha256_hex(body.as_bytes()) != hash {
+        return Err("the entry does not match its hash (edited?)".into());
+    }
+    let entry: Entry =
+        serde_json::from_str(&body).map_err(|e| format!("not a transcript entry: {e}"))?;
+    let due = n as u64 - 1;
+    if entry.seq != due {
+        return Err(format!(
+            "entry number {} where {due} was due (removed or reordered?)",
+            entry.seq
+        ));
+    }
+    if entry.prev != prev {
+        return Err("does not chain to the entry before it (removed or reordered?)".into());
+    }
+    Ok((entry, hash.to_string()))
+}
+
+/// Every entry of an open journal, its chain checked.
+fn read_entries(path: &Path, file: &File) -> Result<Vec<(Entry, String)>, TranscriptError> {
+    let meta = file.metadata().map_err(|source| OutputError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    if meta.len() > MAX_TRANSCRIPT_BYTES {
+        return Err(TranscriptError::TooLarge {
+            path: path.to_path_buf(),
+            limit: "64 MiB",
+        });
+    }
+    let mut bytes = Vec::new();
+    (&mut &*file)
+        .take(MAX_TRANSCRIPT_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|source| OutputError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    let mut entries: Vec<(Entry, String)> = Vec::new();
+    let mut prev = GENESIS.to_string();
+    let mut rest = &bytes[..];
+    while !rest.is_empty() {
+        let n = entries.len() + 1;
+        let (line, after) = match rest.iter().position(|b| *b == b'\n') {
+            Some(i) => (&rest[..i], &rest[i + 1..]),
+            // A crash mid-write leaves a last line without its newline.
+            None => {
+                return Err(TranscriptError::Broken {
+                    path: path.to_path_buf(),
+                    line: n,
+                    problem: "the last line is incomplete (the run was cut off while writing it); \
+                              the journal cannot be resumed, only read"
+                        .into(),
+                });
+            }
+        };
+        let (entry, hash) =
+            check_line(n, line, &prev).map_err(|problem| TranscriptError::Broken {
+                path: path.to_path_buf(),
+                line: n,
+                problem,
+            })?;
+        prev = hash.clone();
+        entries.push((entry, hash));
+        rest = after;
+    }
+    Ok(entries)
+}
+
+/// The entries of a journal, read without taking it over: for `check`
+/// and `--abandon` to say what an interrupted ceremony did.
+pub fn read_journal(journal: &Path) -> Result<Vec<Entry>, TranscriptError> {
+    let file = File::open(journal).map_err(|source| OutputError::Read {
+        path: journal.to_path_buf(),
+        source,
+    })?;
+    Ok(read_entries(journal, &file)?
+        .into_iter()
+        .map(|(e, _)| e)
+        .collect())
+}
 
 /// What `rootca transcript verify` found.
 #[derive(Debug, Serialize)]
@@ -254,6 +451,11 @@ pub struct Verified {
     pub entries: usize,
     pub last_hash: String,
     pub artifacts: Vec<(String, String)>,
+    /// The files the first entry says the ceremony read (the ceremony file
+    /// among them) that are present, with their SHA-256, which matched.
+    pub inputs: Vec<(String, String)>,
+    /// Those no longer present, not checked.
+    pub inputs_absent: Vec<String>,
     /// The last entry is `ceremony complete`.
     pub complete: bool,
     /// The last entry closes the ceremony ([`CLOSING_EVENTS`]).
@@ -328,6 +530,8 @@ pub fn verify(path: &Path, expect_last: Option<&str>) -> Result<Verified, Transc
     let mut prev = GENESIS.to_string();
     let mut hashes: Vec<String> = Vec::new();
     let mut artifacts = Vec::new();
+    let mut inputs = Vec::new();
+    let mut inputs_absent = Vec::new();
     let mut vouched: Vec<PathBuf> = Vec::new();
     let mut total: u64 = 0;
     let mut last_event = String::new();
@@ -347,53 +551,28 @@ pub fn verify(path: &Path, expect_last: Option<&str>) -> Result<Verified, Transc
             return Err(too_large());
         }
         let line = bytes.strip_suffix(b"\n").unwrap_or(&bytes);
-        if line.len() > MAX_LINE_BYTES {
-            return Err(broken(
-                n,
-                "longer than 1 MiB, the most a transcript line may be: refused without reading \
-                 further"
-                    .into(),
-            ));
-        }
-        let line = std::str::from_utf8(line).map_err(|e| {
-            let at = e.valid_up_to();
-            broken(
-                n,
-                format!(
-                    "not UTF-8 text: byte {} of the line is 0x{:02x} (edited?)",
-                    at + 1,
-                    line.get(at).copied().unwrap_or(0)
-                ),
-            )
-        })?;
-        let (body, hash) = line
-            .rsplit_once(",\"hash\":\"")
-            .and_then(|(b, h)| Some((b, h.strip_suffix("\"}")?)))
-            .ok_or_else(|| broken(n, "no hash at the end of the entry".into()))?;
-        let body = format!("{body}}}");
-        if sha256_hex(body.as_bytes()) != hash {
-            return Err(broken(
-                n,
-                "the entry does not match its hash (edited?)".into(),
-            ));
-        }
-        let entry: Entry = serde_json::from_str(&body)
-            .map_err(|e| broken(n, format!("not a transcript entry: {e}")))?;
-        let due = n as u64 - 1;
-        if entry.seq != due {
-            return Err(broken(
-                n,
-                format!(
-                    "entry number {} where {due} was due (removed or reordered?)",
-                    entry.seq
-                ),
-            ));
-        }
-        if entry.prev != prev {
-            return Err(broken(
-                n,
-                "does not chain to the entry before it (removed or reordered?)".into(),
-            ));
+        let (entry, hash) = check_line(n, line, &prev).map_err(|problem| broken(n, problem))?;
+        if n == 1 {
+            for (file, want) in &entry.inputs {
+                let full = base.join(file);
+                // Inputs are checked where they are still present: a CSR
+                // may rightly have been moved away after the ceremony.
+                if full.exists() {
+                    let got = hash_artifact(&full)
+                        .map_err(|problem| broken(n, format!("the input {file} {problem}")))?;
+                    if &got != want {
+                        return Err(broken(
+                            n,
+                            format!(
+                                "the input {file} is not the file the ceremony read (SHA-256 {got}, recorded {want})"
+                            ),
+                        ));
+                    }
+                    inputs.push((file.clone(), got));
+                } else {
+                    inputs_absent.push(file.clone());
+                }
+            }
         }
         for (file, want) in &entry.outputs {
             let full = base.join(file);
@@ -413,7 +592,7 @@ pub fn verify(path: &Path, expect_last: Option<&str>) -> Result<Verified, Transc
             artifacts.push((file.clone(), got));
         }
         last_event = entry.event;
-        prev = hash.to_string();
+        prev = hash;
         hashes.push(prev.clone());
     }
     let entries = hashes.len();
@@ -450,6 +629,8 @@ pub fn verify(path: &Path, expect_last: Option<&str>) -> Result<Verified, Transc
         entries,
         last_hash: prev,
         artifacts,
+        inputs,
+        inputs_absent,
         complete: last_event == "ceremony complete",
         closed,
         last_hash_expected: expected.is_some(),

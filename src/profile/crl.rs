@@ -660,3 +660,10 @@ pub fn finish(
     check(&parsed, profile, issuer_key)?;
     Ok((parsed, der))
 }
+
+/// The TBS and the signature of a signed CRL, as `finish` would check them.
+pub fn split_signed(der: &[u8]) -> Result<(Vec<u8>, Vec<u8>), ProfileError> {
+    let crl: CertificateList = CertificateList::from_der(der)?;
+    let tbs = crl.tbs_cert_list.to_der()?;
+    Ok((tbs, crl.signature.raw_bytes().to_vec()))
+}

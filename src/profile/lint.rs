@@ -162,3 +162,18 @@ pub fn lint_sign(
     let key = LintKey::load(key_algorithm)?;
     Ok((key.sign(signature, tbs)?, key.public_key()?))
 }
+
+/// Checks a certificate signed earlier (by an interrupted run of the same
+/// ceremony) as `finish` checks a fresh one: its signature under the
+/// issuer's key, then every check.
+pub fn check_signed(
+    cert: &Certificate,
+    algorithm: crate::profile::algorithm::SignatureAlgorithm,
+    issuer_key: &SubjectPublicKeyInfoOwned,
+    expected: &Expected,
+) -> Result<(), ProfileError> {
+    let tbs = der::Encode::to_der(cert.tbs_certificate())?;
+    verify_signature(issuer_key, algorithm, &tbs, cert.signature().raw_bytes())?;
+    check(cert, expected, issuer_key)?;
+    Ok(())
+}

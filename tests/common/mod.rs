@@ -386,70 +386,114 @@ transcript = "{stem}.transcript.jsonl"
 }
 
 /// A `rootca` process answered at its confirmation prompts, as an officer
-/// would: the test waits for what it prints, acts, then types.
+/// would: the test waits for what it prints, acts, then types. It runs on
+/// a real terminal (a pty made by util-linux `script`), since rootca reads
+/// confirmations and PINs only from its controlling terminal; its stdout
+/// and stderr go to files, so what a test reads of them is what they got,
+/// and `terminal` is what the officer saw at the terminal.
 pub struct Interactive {
     child: std::process::Child,
     stdin: Option<std::process::ChildStdin>,
-    stdout: std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
+    terminal: std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
     reader: Option<std::thread::JoinHandle<()>>,
+    dir: tempfile::TempDir,
+}
+
+/// `s` quoted for sh.
+pub fn sh_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "'\\''"))
 }
 
 impl Interactive {
-    /// Starts `command` (already given its arguments and environment).
-    pub fn start(mut command: Command) -> Self {
+    /// Starts `command` (already given its arguments and environment) on
+    /// a terminal of its own.
+    pub fn start(command: Command) -> Self {
         use std::process::Stdio;
-        let mut child = command
+        let dir = tempfile::tempdir().expect("a folder for the outputs");
+        let mut line = sh_quote(&command.get_program().to_string_lossy());
+        for a in command.get_args() {
+            line.push(' ');
+            line.push_str(&sh_quote(&a.to_string_lossy()));
+        }
+        let out = dir.path().join("stdout");
+        let err = dir.path().join("stderr");
+        let line = format!(
+            "exec {line} >{} 2>{}",
+            sh_quote(&out.to_string_lossy()),
+            sh_quote(&err.to_string_lossy())
+        );
+        let mut script = Command::new("script");
+        script.args(["-q", "-e", "-f", "-c", &line, "/dev/null"]);
+        if let Some(cwd) = command.get_current_dir() {
+            script.current_dir(cwd);
+        }
+        for (k, v) in command.get_envs() {
+            match v {
+                Some(v) => script.env(k, v),
+                None => script.env_remove(k),
+            };
+        }
+        let mut child = script
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
+            .stderr(Stdio::null())
             .spawn()
-            .expect("start rootca");
+            .expect("start rootca under script");
         let stdin = child.stdin.take();
-        let mut out = child.stdout.take().expect("stdout");
-        let stdout = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-        let sink = stdout.clone();
+        let mut tty = child.stdout.take().expect("the terminal");
+        let terminal = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let sink = terminal.clone();
         let reader = std::thread::spawn(move || {
             use std::io::Read;
             let mut buf = [0u8; 4096];
-            while let Ok(n) = out.read(&mut buf) {
+            while let Ok(n) = tty.read(&mut buf) {
                 if n == 0 {
                     break;
                 }
                 sink.lock()
-                    .expect("stdout buffer")
+                    .expect("terminal buffer")
                     .extend_from_slice(&buf[..n]);
             }
         });
         Self {
             child,
             stdin,
-            stdout,
+            terminal,
             reader: Some(reader),
+            dir,
         }
     }
 
-    /// Waits until the output holds `text` `times` times (at most a minute).
+    /// What the terminal and stdout have shown so far.
+    pub fn seen(&self) -> String {
+        let mut text =
+            String::from_utf8_lossy(&self.terminal.lock().expect("terminal buffer")).into_owned();
+        text.push_str(&std::fs::read_to_string(self.dir.path().join("stdout")).unwrap_or_default());
+        text
+    }
+
+    /// Waits until the terminal or stdout holds `text` `times` times (at
+    /// most a minute).
     pub fn wait_for(&self, text: &str, times: usize) {
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
         loop {
-            let seen = String::from_utf8_lossy(&self.stdout.lock().expect("stdout buffer"))
-                .matches(text)
-                .count();
-            if seen >= times {
+            if self.seen().matches(text).count() >= times {
                 return;
             }
             assert!(
                 std::time::Instant::now() < deadline,
-                "rootca never printed {text:?} {times} times; it printed:\n{}",
-                String::from_utf8_lossy(&self.stdout.lock().expect("stdout buffer"))
+                "rootca never showed {text:?} {times} times; it showed:\n{}",
+                self.seen()
             );
             std::thread::sleep(std::time::Duration::from_millis(50));
         }
     }
 
-    /// Types `line` and Enter.
+    /// Types `line` and Enter, a moment after the prompt, as a person
+    /// would (a PIN prompt turns echo off just after it is printed).
     pub fn answer(&mut self, line: &str) {
         use std::io::Write;
+        std::thread::sleep(std::time::Duration::from_millis(150));
         let stdin = self.stdin.as_mut().expect("stdin still open");
         stdin
             .write_all(format!("{line}\n").as_bytes())
@@ -457,25 +501,30 @@ impl Interactive {
         stdin.flush().expect("flush the answer");
     }
 
-    /// Closes its input and waits for it to end.
-    pub fn finish(mut self) -> Run {
+    /// Closes the terminal's input and waits for rootca to end; `terminal`
+    /// is what the terminal showed.
+    pub fn finish_with_terminal(mut self) -> (Run, String) {
         drop(self.stdin.take());
         let status = self.child.wait().expect("wait for rootca");
         if let Some(r) = self.reader.take() {
             let _ = r.join();
         }
-        let mut stderr = String::new();
-        if let Some(mut e) = self.child.stderr.take() {
-            use std::io::Read;
-            let _ = e.read_to_string(&mut stderr);
-        }
-        let stdout =
-            String::from_utf8_lossy(&self.stdout.lock().expect("stdout buffer")).into_owned();
-        Run {
-            code: status.code().unwrap_or(-1),
-            stdout,
-            stderr,
-        }
+        let read =
+            |name: &str| std::fs::read_to_string(self.dir.path().join(name)).unwrap_or_default();
+        let terminal =
+            String::from_utf8_lossy(&self.terminal.lock().expect("terminal buffer")).into_owned();
+        (
+            Run {
+                code: status.code().unwrap_or(-1),
+                stdout: read("stdout"),
+                stderr: read("stderr"),
+            },
+            terminal,
+        )
+    }
+
+    pub fn finish(self) -> Run {
+        self.finish_with_terminal().0
     }
 }
 

@@ -18,6 +18,7 @@ use crate::ceremony::file::{
     time_text, urls,
 };
 use crate::ceremony::plan::Step;
+use crate::ceremony::resume::Earlier;
 use crate::ceremony::steps::Done;
 use crate::ceremony::steps::certificate::{self, Artifact};
 use crate::ceremony::steps::token::{self, KeyInUse, Session};
@@ -80,6 +81,8 @@ struct CrlFile {
     ceremony: String,
     #[allow(dead_code)]
     name: String,
+    #[allow(dead_code)]
+    confirm_by: Option<toml::Value>,
     hsm: HsmSection,
     issuer: IssuerSection,
     crl: CrlSection,
@@ -645,9 +648,34 @@ fn sign(
     session: &Session,
     key: &KeyInUse,
     tbs: Vec<u8>,
+    earlier: Earlier,
 ) -> Result<Done<Vec<u8>>, StepError> {
-    let signature = session.token.sign(&key.key, c.profile.signature, &tbs)?;
-    let (_, der) = profile::finish(&c.profile, &tbs, &signature, &key.public_key)?;
+    let der = match earlier {
+        // Resumed after the signing: the CRL the journal recorded, once it
+        // is shown to be of the TBS prepared now; never a second signature.
+        Earlier::Done(details) => {
+            let der = details
+                .get("crl_der_hex")
+                .and_then(|v| v.as_str())
+                .and_then(|h| hex::decode(h).ok())
+                .ok_or_else(|| {
+                    StepError::NotConfirmed(
+                        "the journal records the signing but not the signed CRL: the journal cannot be resumed".into(),
+                    )
+                })?;
+            let (signed_tbs, signature) = profile::split_signed(&der)?;
+            if signed_tbs != tbs {
+                return Err(StepError::NotConfirmed(
+                    "the CRL the interrupted run signed is not the one this run prepared (the inputs differ): rootca does not sign a second, different CRL for one ceremony; close the journal with --abandon".into(),
+                ));
+            }
+            profile::finish(&c.profile, &tbs, &signature, &key.public_key)?.1
+        }
+        Earlier::NotRun | Earlier::Started => {
+            let signature = session.token.sign(&key.key, c.profile.signature, &tbs)?;
+            profile::finish(&c.profile, &tbs, &signature, &key.public_key)?.1
+        }
+    };
     let change = Change {
         what: format!(
             "the key \"{}\" signed CRL number {} (SHA-256 {})",
@@ -675,6 +703,10 @@ impl Kind for CrlCeremony {
 
     fn transcript(&self) -> &Path {
         &self.transcript
+    }
+
+    fn hsm(&self) -> Option<&HsmSpec> {
+        Some(&self.hsm)
     }
 
     fn inputs(&self) -> Vec<(PathBuf, String)> {
@@ -712,7 +744,8 @@ impl Kind for CrlCeremony {
 
     /// The ceremony as it happens, top to bottom.
     fn run(&self, r: &mut Run<'_>) -> Result<(), CeremonyError> {
-        let session = r.step(token::LOGIN, || token::login(&self.hsm))?;
+        let hsm = r.take_hsm();
+        let session = r.step(token::LOGIN, || token::login(hsm, &self.hsm))?;
         let key = r.step(token::FIND_ISSUER_KEY, || {
             token::find_issuer_key(
                 &session,
@@ -722,8 +755,8 @@ impl Kind for CrlCeremony {
             )
         })?;
         let tbs = r.step(PREPARE, || prepare(self, &key))?;
-        let der = r.step(SIGN, || sign(self, &session, &key, tbs))?;
-        r.step(certificate::WRITE, || {
+        let der = r.resuming(SIGN, |earlier| sign(self, &session, &key, tbs, earlier))?;
+        r.resuming(certificate::WRITE, |_| {
             let mut done = certificate::write(
                 vec![Artifact {
                     path: self.crl.clone(),

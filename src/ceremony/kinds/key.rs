@@ -29,6 +29,8 @@ struct KeyFile {
     ceremony: String,
     #[allow(dead_code)]
     name: String,
+    #[allow(dead_code)]
+    confirm_by: Option<toml::Value>,
     hsm: HsmSection,
     key: KeySection,
     outputs: KeyOutputs,
@@ -74,6 +76,10 @@ impl Kind for KeyCeremony {
         &self.transcript
     }
 
+    fn hsm(&self) -> Option<&HsmSpec> {
+        Some(&self.hsm)
+    }
+
     fn steps(&self) -> Vec<Step> {
         vec![
             token::login_step(&self.hsm),
@@ -88,14 +94,15 @@ impl Kind for KeyCeremony {
     }
 
     fn run(&self, r: &mut Run<'_>) -> Result<(), CeremonyError> {
-        let session = r.step(token::LOGIN, || token::login(&self.hsm))?;
-        let key = r.step(token::GENERATE_KEY, || {
-            token::generate_key(&session, &self.key)
+        let hsm = r.take_hsm();
+        let session = r.step(token::LOGIN, || token::login(hsm, &self.hsm))?;
+        let key = r.resuming(token::GENERATE_KEY, |earlier| {
+            token::generate_key(&session, &self.key, earlier)
         })?;
         let key = r.step(token::READ_PUBLIC_KEY, || {
             token::read_public_key(&session, key)
         })?;
-        r.step(certificate::WRITE, || {
+        r.resuming(certificate::WRITE, |_| {
             let files = vec![Artifact {
                 path: self.public_key.clone(),
                 bytes: certificate::public_key_pem(&key.public_key)?,

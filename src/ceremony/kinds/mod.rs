@@ -2,7 +2,9 @@
 //! place that lists them: adding a kind is a module and a line here.
 
 pub mod crl;
+pub mod deactivate;
 pub mod key;
+pub mod reactivate;
 pub mod root;
 pub mod subordinate;
 
@@ -23,7 +25,14 @@ pub struct Entry {
 pub(super) type Loader =
     fn(&Source<'_>, &mut Problems<'_>) -> Result<Option<Box<dyn Kind>>, CeremonyError>;
 
-pub const REGISTRY: &[Entry] = &[root::ENTRY, key::ENTRY, subordinate::ENTRY, crl::ENTRY];
+pub const REGISTRY: &[Entry] = &[
+    root::ENTRY,
+    key::ENTRY,
+    subordinate::ENTRY,
+    crl::ENTRY,
+    deactivate::ENTRY,
+    reactivate::ENTRY,
+];
 
 /// The kinds this version runs, for messages.
 pub fn names() -> String {

@@ -51,6 +51,8 @@ struct RootFile {
     ceremony: String,
     #[allow(dead_code)]
     name: String,
+    #[allow(dead_code)]
+    confirm_by: Option<toml::Value>,
     hsm: HsmSection,
     key: KeySection,
     certificate: RootCertificateSection,
@@ -129,6 +131,10 @@ impl Kind for RootCeremony {
         &self.transcript
     }
 
+    fn hsm(&self) -> Option<&HsmSpec> {
+        Some(&self.hsm)
+    }
+
     fn steps(&self) -> Vec<Step> {
         vec![
             token::login_step(&self.hsm),
@@ -151,21 +157,24 @@ impl Kind for RootCeremony {
 
     /// The ceremony as it happens, top to bottom.
     fn run(&self, r: &mut Run<'_>) -> Result<(), CeremonyError> {
-        let session = r.step(token::LOGIN, || token::login(&self.hsm))?;
-        let key = r.step(token::GENERATE_KEY, || {
-            token::generate_key(&session, &self.key)
+        let hsm = r.take_hsm();
+        let session = r.step(token::LOGIN, || token::login(hsm, &self.hsm))?;
+        let key = r.resuming(token::GENERATE_KEY, |earlier| {
+            token::generate_key(&session, &self.key, earlier)
         })?;
         let key = r.step(token::READ_PUBLIC_KEY, || {
             token::read_public_key(&session, key)
         })?;
-        let serial = r.step(token::DRAW_SERIAL, || token::draw_serial(&session))?;
+        let serial = r.resuming(token::DRAW_SERIAL, |earlier| {
+            token::draw_serial(&session, earlier)
+        })?;
         let prepared = r.step(certificate::PREPARE, || {
             certificate::prepare(&self.profile, &serial, &key.public_key, &key)
         })?;
-        let cert = r.step(certificate::SIGN, || {
-            certificate::sign(&session, &key, prepared)
+        let cert = r.resuming(certificate::SIGN, |earlier| {
+            certificate::sign(&session, &key, prepared, earlier)
         })?;
-        r.step(certificate::WRITE, || {
+        r.resuming(certificate::WRITE, |_| {
             let files = vec![
                 Artifact {
                     path: self.certificate.clone(),

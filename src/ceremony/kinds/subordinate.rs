@@ -12,10 +12,11 @@ use x509_cert::time::Validity;
 use super::Entry;
 use crate::aws::AwsSettings;
 use crate::ceremony::file::{
-    HsmSection, IssuerRead, IssuerSection, IssuerUse, Problems, Source, distinct, hsm_spec, output,
-    path_len, plain_text, policies, read_input, read_issuer, resolve, signature, time_text, urls,
-    validity,
+    AwsSection, HsmSection, IssuerRead, IssuerSection, IssuerUse, Problems, Source, aws_settings,
+    distinct, hsm_spec, output, path_len, plain_text, policies, read_input, read_issuer, resolve,
+    signature, time_text, urls, validity,
 };
+use crate::ceremony::resume::Earlier;
 use crate::ceremony::steps::certificate::{self, Artifact};
 use crate::ceremony::steps::private_ca::{self, CaExpectations, CheckedCa};
 use crate::ceremony::steps::token;
@@ -89,14 +90,6 @@ struct ImportSection {
     replace: bool,
 }
 
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-struct AwsSection {
-    region: Option<String>,
-    profile: Option<String>,
-    endpoint_url: Option<String>,
-}
-
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct SubordinateOutputs {
@@ -112,6 +105,8 @@ struct SubordinateFile {
     ceremony: String,
     #[allow(dead_code)]
     name: String,
+    #[allow(dead_code)]
+    confirm_by: Option<toml::Value>,
     hsm: HsmSection,
     issuer: IssuerSection,
     csr: CsrSection,
@@ -217,15 +212,7 @@ fn subordinate_body(
     dir: &Path,
     p: &mut Problems,
 ) -> Option<Body> {
-    for (field, value) in [
-        ("aws.region", &aws.region),
-        ("aws.profile", &aws.profile),
-        ("aws.endpoint_url", &aws.endpoint_url),
-    ] {
-        if let Some(v) = value {
-            plain_text(v, field, p);
-        }
-    }
+    let aws = aws_settings(aws, p);
     let import = import.map(|i| {
         check_arn(&i.private_ca_arn, "import.private_ca_arn", p);
         ImportSpec {
@@ -233,19 +220,6 @@ fn subordinate_body(
             replace: i.replace,
         }
     });
-    if let Some(url) = &aws.endpoint_url
-        && !(url.starts_with("https://") || url.starts_with("http://"))
-    {
-        p.add(
-            "aws.endpoint_url",
-            format!("\"{url}\" is not an http:// or https:// URL"),
-        );
-    }
-    let aws = AwsSettings {
-        region: aws.region,
-        profile: aws.profile,
-        endpoint_url: aws.endpoint_url,
-    };
     let IssuerRead {
         label: issuer_label,
         path: issuer_path,
@@ -499,6 +473,7 @@ impl SubordinateCeremony {
             },
             issuer: &self.issuer,
             import_replace: self.import.as_ref().map(|i| i.replace),
+            signed_before: None,
         }
     }
 
@@ -563,6 +538,10 @@ impl Kind for SubordinateCeremony {
         &self.transcript
     }
 
+    fn hsm(&self) -> Option<&HsmSpec> {
+        Some(&self.hsm)
+    }
+
     fn inputs(&self) -> Vec<(PathBuf, String)> {
         let mut inputs = vec![(self.issuer_path.clone(), sha256_hex(&self.issuer_file))];
         if let CsrSource::File { path, bytes, .. } = &self.csr {
@@ -606,9 +585,26 @@ impl Kind for SubordinateCeremony {
     fn run(&self, r: &mut Run<'_>) -> Result<(), CeremonyError> {
         // Everything Private CA could refuse is learnt before the HSM opens.
         let checked: Option<CheckedCa> = match self.private_ca_arn() {
-            Some(arn) => Some(r.step(private_ca::CHECK_CA, || {
-                private_ca::check(&self.aws, &self.expectations(arn))
-            })?),
+            Some(arn) => {
+                // On a resume after the signing, the CA may already be
+                // ACTIVE with the very certificate this ceremony signed.
+                let signed_before = match r.earlier(certificate::SIGN) {
+                    Earlier::Done(d) => d
+                        .get("certificate_sha256")
+                        .and_then(|v| v.as_str())
+                        .map(str::to_string),
+                    _ => None,
+                };
+                Some(r.step(private_ca::CHECK_CA, || {
+                    private_ca::check(
+                        &self.aws,
+                        &CaExpectations {
+                            signed_before,
+                            ..self.expectations(arn)
+                        },
+                    )
+                })?)
+            }
             None => None,
         };
         let csr: &Csr = match (&self.csr, &checked) {
@@ -621,7 +617,8 @@ impl Kind for SubordinateCeremony {
                 });
             }
         };
-        let session = r.step(token::LOGIN, || token::login(&self.hsm))?;
+        let hsm = r.take_hsm();
+        let session = r.step(token::LOGIN, || token::login(hsm, &self.hsm))?;
         let key = r.step(token::FIND_ISSUER_KEY, || {
             token::find_issuer_key(
                 &session,
@@ -630,7 +627,9 @@ impl Kind for SubordinateCeremony {
                 &self.issuer_path,
             )
         })?;
-        let serial = r.step(token::DRAW_SERIAL, || token::draw_serial(&session))?;
+        let serial = r.resuming(token::DRAW_SERIAL, |earlier| {
+            token::draw_serial(&session, earlier)
+        })?;
         let profile = self.template.for_subject(csr.subject.clone());
         let prepared = r.step(certificate::PREPARE, || {
             let mut done = certificate::prepare(&profile, &serial, &csr.public_key, &key)?;
@@ -651,10 +650,10 @@ impl Kind for SubordinateCeremony {
             }
             Ok(done)
         })?;
-        let cert = r.step(certificate::SIGN, || {
-            certificate::sign(&session, &key, prepared)
+        let cert = r.resuming(certificate::SIGN, |earlier| {
+            certificate::sign(&session, &key, prepared, earlier)
         })?;
-        r.step(certificate::WRITE, || {
+        r.resuming(certificate::WRITE, |_| {
             // The chain is what Private CA takes as CertificateChain: the issuer.
             let files = vec![
                 Artifact {
@@ -670,7 +669,7 @@ impl Kind for SubordinateCeremony {
         })?;
         r.step(token::LOGOUT, || token::logout(session))?;
         if let (Some(i), Some(ca)) = (&self.import, &checked) {
-            r.step(private_ca::IMPORT, || {
+            r.resuming(private_ca::IMPORT, |_| {
                 private_ca::import(
                     ca,
                     &i.arn,

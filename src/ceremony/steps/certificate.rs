@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use der::pem::LineEnding;
-use der::{Encode, EncodePem};
+use der::{DecodePem, Encode, EncodePem};
 use spki::SubjectPublicKeyInfoOwned;
 use x509_cert::Certificate;
 use x509_cert::serial_number::SerialNumber;
@@ -13,6 +13,7 @@ use super::Done;
 use super::token::{KeyInUse, Session};
 use crate::ceremony::error::{Change, StepError};
 use crate::ceremony::plan::Step;
+use crate::ceremony::resume::Earlier;
 use crate::output::{Staged, fingerprint_groups, sha256_hex};
 use crate::profile::checks::{CHECKS, Expected};
 use crate::profile::{CertificateProfile, ProfileError, Tbs, lint};
@@ -99,20 +100,56 @@ pub fn sign_step(what: &str, signer: &str, verified_under: &str) -> Step {
     .confirmed()
 }
 
+/// Has the HSM sign the prepared TBS; on a resume after the signing, takes
+/// the certificate the journal recorded instead, once it is shown to be
+/// of the very TBS prepared now: the ceremony never signs a second one.
 pub fn sign<P: CertificateProfile>(
     session: &Session,
     issuer: &KeyInUse,
     prepared: Prepared<P>,
+    earlier: Earlier,
 ) -> Result<Done<Certificate>, StepError> {
-    let signature = session
-        .token
-        .sign(&issuer.key, prepared.tbs.algorithm(), &prepared.tbs.der)?;
-    let cert = lint::finish(
-        prepared.tbs,
-        &signature,
-        &issuer.public_key,
-        &prepared.expected,
-    )?;
+    let cert = match earlier {
+        Earlier::Done(details) => {
+            let pem = details
+                .get("certificate_pem")
+                .and_then(|v| v.as_str())
+                .unwrap_or_default();
+            let cert = Certificate::from_pem(pem.as_bytes()).map_err(|e| {
+                StepError::NotConfirmed(format!(
+                    "the journal records the signing but not a readable certificate ({e}): the journal cannot be resumed"
+                ))
+            })?;
+            let tbs = cert
+                .tbs_certificate()
+                .to_der()
+                .map_err(ProfileError::from)?;
+            if tbs != prepared.tbs.der {
+                return Err(StepError::NotConfirmed(
+                    "the certificate the interrupted run signed is not the one this run prepared (the inputs differ): rootca does not sign a second, different certificate for one ceremony; close the journal with --abandon".into(),
+                ));
+            }
+            lint::check_signed(
+                &cert,
+                prepared.tbs.algorithm(),
+                &issuer.public_key,
+                &prepared.expected,
+            )?;
+            cert
+        }
+        Earlier::NotRun | Earlier::Started => {
+            let signature =
+                session
+                    .token
+                    .sign(&issuer.key, prepared.tbs.algorithm(), &prepared.tbs.der)?;
+            lint::finish(
+                prepared.tbs,
+                &signature,
+                &issuer.public_key,
+                &prepared.expected,
+            )?
+        }
+    };
     let der = cert.to_der().map_err(ProfileError::from)?;
     let serial = hex::encode(cert.tbs_certificate().serial_number().as_bytes());
     let pem = String::from_utf8(certificate_pem(&cert)?).unwrap_or_default();
@@ -185,6 +222,14 @@ pub fn write(
 ) -> Result<Done<()>, StepError> {
     let mut staged = Staged::default();
     for f in &files {
+        // A file placed by an interrupted run of this ceremony, byte for
+        // byte, is kept; any other file there is never overwritten.
+        if std::fs::symlink_metadata(&f.path).is_ok_and(|m| m.is_file())
+            && crate::input::read_bounded(&f.path, crate::input::limit::DOCUMENT)
+                .is_ok_and(|b| b == f.bytes)
+        {
+            continue;
+        }
         staged.add(&f.path, &f.bytes)?;
     }
     staged.commit()?;

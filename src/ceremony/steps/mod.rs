@@ -4,6 +4,7 @@
 //! produced as typed values and handing its own on in `Done::value`.
 
 pub mod certificate;
+pub mod cloudhsm;
 pub mod private_ca;
 pub mod token;
 

@@ -2,6 +2,7 @@
 //! everything that could make Private CA refuse, and install the signed
 //! certificate at the end.
 
+use der::{DecodePem, Encode};
 use spki::SubjectPublicKeyInfoOwned;
 use x509_cert::Certificate;
 
@@ -27,6 +28,9 @@ pub struct CaExpectations<'a> {
     pub issuer: &'a Certificate,
     /// Some(replace) when the ceremony imports into the CA.
     pub import_replace: Option<bool>,
+    /// The SHA-256 (of the DER) of the certificate an interrupted run of
+    /// this ceremony signed, when it is resumed.
+    pub signed_before: Option<String>,
 }
 
 /// The CA as found: a client for it, and its CSR.
@@ -100,7 +104,18 @@ pub fn check(aws: &AwsSettings, e: &CaExpectations<'_>) -> Result<Done<CheckedCa
         && let Some(installed) = pca.certificate(arn)?
     {
         installed_sha256 = Some(sha256_hex(installed.certificate_pem.as_bytes()));
-        if e.import_replace == Some(false) {
+        let ours = e.signed_before.as_ref().is_some_and(|sha| {
+            Certificate::from_pem(installed.certificate_pem.as_bytes())
+                .ok()
+                .and_then(|c| c.to_der().ok())
+                .is_some_and(|der| sha256_hex(&der) == *sha)
+        });
+        if ours {
+            say.push(
+                "it is ACTIVE with the certificate this ceremony signed before it was interrupted"
+                    .into(),
+            );
+        } else if e.import_replace == Some(false) {
             return Err(StepError::Refused(format!(
                 "{arn} is ACTIVE with a certificate already; replacing it needs replace = true in [import]"
             )));

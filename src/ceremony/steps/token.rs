@@ -9,6 +9,7 @@ use x509_cert::serial_number::SerialNumber;
 use super::Done;
 use crate::ceremony::error::{Change, StepError};
 use crate::ceremony::plan::Step;
+use crate::ceremony::resume::Earlier;
 use crate::ceremony::{HsmSpec, KeySpec};
 use crate::hsm::{Hsm, HsmError, KeyPair, Token};
 use crate::output::{fingerprint_groups, sha256_hex};
@@ -50,14 +51,28 @@ pub fn login_step(hsm: &HsmSpec) -> Step {
         .witness("Only the officer holding the PIN sees it; it is never shown or recorded.")
 }
 
-pub fn login(spec: &HsmSpec) -> Result<Done<Session>, StepError> {
-    let hsm = Hsm::open(&spec.module, &spec.token)?;
+/// Logs in on `hsm`, the module the runner opened for the first entry
+/// (opened here when there is none).
+pub fn login(hsm: Option<Hsm>, spec: &HsmSpec) -> Result<Done<Session>, StepError> {
+    let hsm = match hsm {
+        Some(hsm) => hsm,
+        None => Hsm::open(&spec.module, &spec.token)?,
+    };
     let token = hsm.login(&spec.token, &spec.pin)?;
     let mut say = vec![format!("logged in to token \"{}\"", spec.token)];
     say.extend(spec.pin.warning());
     Ok(Done::new(Session { hsm, token })
         .say(say)
-        .details(serde_json::json!({ "module": spec.module, "token": spec.token })))
+        .details(serde_json::json!({
+            "module": spec.module,
+            "token": spec.token,
+            "pin": spec.pin.describe(),
+            // Who entered a part, by role; never the parts.
+            "pin_parts_entered_by": match &spec.pin {
+                crate::hsm::PinSource::Split(holders) => Some(holders),
+                _ => None,
+            },
+        })))
 }
 
 pub fn generate_key_step(key: &KeySpec) -> Step {
@@ -78,8 +93,60 @@ pub fn generate_key_step(key: &KeySpec) -> Step {
         .lasting()
 }
 
-pub fn generate_key(session: &Session, spec: &KeySpec) -> Result<Done<KeyPair>, StepError> {
-    let (key, attributes) = session.token.generate(&spec.label, spec.algorithm)?;
+/// Generates the key, or, on a resume, finds the one the interrupted run
+/// generated: by label and CKA_ID when the journal recorded it, by label
+/// alone when the run was cut off inside the generation.
+pub fn generate_key(
+    session: &Session,
+    spec: &KeySpec,
+    earlier: Earlier,
+) -> Result<Done<KeyPair>, StepError> {
+    let token = &session.token;
+    let (key, attributes, found) = match earlier {
+        Earlier::Done(details) => {
+            let key = token.find_key(&spec.label)?;
+            let recorded = details
+                .get("id")
+                .and_then(|v| v.as_str())
+                .unwrap_or_default();
+            if hex::encode(&key.id) != recorded {
+                return Err(StepError::NotConfirmed(format!(
+                    "the key pair labelled \"{}\" on the token has CKA_ID {}, but the journal records that the interrupted run generated CKA_ID {recorded}: it is not the key this ceremony made, so the ceremony does not go on with it",
+                    spec.label,
+                    hex::encode(&key.id)
+                )));
+            }
+            let attributes = token.check_attributes(&key)?;
+            (
+                key,
+                attributes,
+                Some("found again by label and CKA_ID, as the journal recorded it"),
+            )
+        }
+        Earlier::Started => match token.ensure_label_free(&spec.label) {
+            Ok(()) => {
+                let (key, attributes) = token.generate(&spec.label, spec.algorithm)?;
+                (key, attributes, None)
+            }
+            Err(HsmError::LabelExists { .. }) => {
+                let key = token.find_key(&spec.label)?;
+                let attributes = token.check_attributes(&key)?;
+                (
+                    key,
+                    attributes,
+                    Some(
+                        "the interrupted run was cut off after the HSM made it and before the journal recorded it; adopted, not generated again",
+                    ),
+                )
+            }
+            Err(e) => return Err(e.into()),
+        },
+        Earlier::NotRun => {
+            let (key, attributes) = token.generate(&spec.label, spec.algorithm)?;
+            crate::crash::point("generated-key");
+            (key, attributes, None)
+        }
+    };
     let id = hex::encode(&key.id);
     let change = Change {
         what: format!(
@@ -95,17 +162,28 @@ pub fn generate_key(session: &Session, spec: &KeySpec) -> Result<Done<KeyPair>, 
             key.label
         ),
     };
-    Ok(Done::new(key.clone())
-        .say(vec![format!(
+    let say = match found {
+        None => format!(
             "generated {} key \"{}\" (id {id}); attributes read back: sensitive, never extractable, sign only",
             key.algorithm, key.label
-        )])
-        .details(serde_json::json!({
-            "label": key.label,
-            "id": id,
-            "algorithm": key.algorithm.name(),
-            "attributes": attributes,
-        }))
+        ),
+        Some(how) => format!(
+            "{} key \"{}\" (id {id}) {how}; attributes read back: sensitive, never extractable, sign only",
+            key.algorithm, key.label
+        ),
+    };
+    let mut details = serde_json::json!({
+        "label": key.label,
+        "id": id,
+        "algorithm": key.algorithm.name(),
+        "attributes": attributes,
+    });
+    if let (Some(how), Some(obj)) = (found, details.as_object_mut()) {
+        obj.insert("found".into(), how.into());
+    }
+    Ok(Done::new(key.clone())
+        .say(vec![say])
+        .details(details)
         .changed(change))
 }
 
@@ -189,7 +267,29 @@ pub fn draw_serial_step() -> Step {
     ])
 }
 
-pub fn draw_serial(session: &Session) -> Result<Done<SerialNumber>, StepError> {
+/// Draws the serial, or, on a resume, takes the one the interrupted run
+/// drew: the certificate it signed, or would have, keeps its serial.
+pub fn draw_serial(session: &Session, earlier: Earlier) -> Result<Done<SerialNumber>, StepError> {
+    if let Earlier::Done(details) = earlier {
+        let recorded = details
+            .get("serial")
+            .and_then(|v| v.as_str())
+            .unwrap_or_default();
+        let bytes = hex::decode(recorded)
+            .ok()
+            .filter(|b| b.len() == 16)
+            .ok_or_else(|| {
+                StepError::NotConfirmed(format!(
+                    "the journal's serial number {recorded:?} is not 16 octets in hex: the journal cannot be resumed"
+                ))
+            })?;
+        let serial = SerialNumber::new(&bytes).map_err(ProfileError::from)?;
+        return Ok(Done::new(serial)
+            .say(vec![format!(
+                "serial number 0x{recorded}, as the interrupted run drew it"
+            )])
+            .details(serde_json::json!({ "serial": recorded })));
+    }
     let mut bytes = session.token.random(16)?;
     let complete = bytes.len() == 16;
     let Some(first) = bytes.first_mut().filter(|_| complete) else {
@@ -214,4 +314,54 @@ pub fn logout(session: Session) -> Result<Done<()>, StepError> {
     session.token.close()?;
     session.hsm.close()?;
     Ok(Done::new(()).say(vec!["logged out".into()]))
+}
+
+pub const PROVE_KEY: &str = "prove-key";
+
+pub fn prove_key_step() -> Step {
+    Step::new(
+        PROVE_KEY,
+        "Prove the key signs as the root certificate's key",
+    )
+    .details(vec![
+        "32 random octets from the HSM are signed with the key".into(),
+        "the signature is verified in software under the root certificate's public key".into(),
+    ])
+    .witness("A key that only looks like the root's cannot pass: watch for \"verified\".")
+}
+
+/// A test signature over a random challenge, verified under the
+/// certificate's key: the restored key is the root's, not only its label.
+pub fn prove_key(
+    session: &Session,
+    key: &KeyInUse,
+    certificate: &Certificate,
+) -> Result<Done<()>, StepError> {
+    let challenge = session.token.random(32)?;
+    let alg = crate::profile::algorithm::SignatureAlgorithm::from_identifier(
+        certificate.signature_algorithm(),
+    )?;
+    let signature = session.token.sign(&key.key, alg, &challenge)?;
+    crate::profile::verify::verify_signature(
+        certificate.tbs_certificate().subject_public_key_info(),
+        alg,
+        &challenge,
+        &signature,
+    )
+    .map_err(|e| {
+        StepError::Refused(format!(
+            "the key \"{}\" signed the challenge, but the signature does not verify under the root certificate's key ({e}): it is not the root key",
+            key.key.label
+        ))
+    })?;
+    Ok(Done::new(())
+        .say(vec![format!(
+            "signed a random challenge with \"{}\" ({alg}); verified under the root certificate's key",
+            key.key.label
+        )])
+        .details(serde_json::json!({
+            "challenge": hex::encode(&challenge),
+            "signature": hex::encode(&signature),
+            "algorithm": alg.name(),
+        })))
 }

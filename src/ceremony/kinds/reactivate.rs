@@ -1,0 +1,158 @@
+//! `reactivate`: bring the root back for a session. One HSM is created in
+//! the cluster (CloudHSM restores the newest backup onto it), waited for
+//! until ACTIVE, the client configured, and the key labelled as the file
+//! says is proven to be the root certificate's key by a signature over a
+//! random challenge. An HSM the cluster has already is used instead.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use x509_cert::Certificate;
+
+use super::Entry;
+use super::deactivate::{CloudHsmSection, cluster_spec};
+use crate::aws::AwsSettings;
+use crate::ceremony::file::{
+    AwsSection, HsmSection, IssuerRead, IssuerSection, IssuerUse, Problems, Source, aws_settings,
+    distinct, hsm_spec, output, read_issuer,
+};
+use crate::ceremony::steps::cloudhsm::{self, ClusterSpec};
+use crate::ceremony::steps::token;
+use crate::ceremony::{CeremonyError, HsmSpec, Kind, Run, Step};
+
+pub const ENTRY: Entry = Entry {
+    name: "reactivate",
+    load,
+};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Outputs {
+    transcript: PathBuf,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReactivateFile {
+    #[allow(dead_code)]
+    ceremony: String,
+    #[allow(dead_code)]
+    name: String,
+    #[allow(dead_code)]
+    confirm_by: Option<toml::Value>,
+    hsm: HsmSection,
+    aws: Option<AwsSection>,
+    cloudhsm: CloudHsmSection,
+    verify: IssuerSection,
+    outputs: Outputs,
+}
+
+#[derive(Debug)]
+pub struct ReactivateCeremony {
+    pub hsm: HsmSpec,
+    pub aws: AwsSettings,
+    pub cluster: ClusterSpec,
+    pub client_command: Option<Vec<String>>,
+    pub key_label: String,
+    pub certificate_path: PathBuf,
+    pub certificate: Certificate,
+    pub inputs: Vec<(PathBuf, String)>,
+    pub transcript: PathBuf,
+}
+
+fn load(src: &Source<'_>, p: &mut Problems<'_>) -> Result<Option<Box<dyn Kind>>, CeremonyError> {
+    let f: ReactivateFile = src.parse()?;
+    let hsm = hsm_spec(&f.hsm, src.dir, p);
+    let aws = aws_settings(f.aws.unwrap_or_default(), p);
+    let client_command = f.cloudhsm.client_command.clone();
+    if client_command.as_ref().is_some_and(|c| c.is_empty()) {
+        p.add(
+            "cloudhsm.client_command",
+            "must name a program and its arguments, e.g. [\"sudo\", \"/opt/cloudhsm/bin/configure-pkcs11\", \"-a\", \"{ip}\", \"--disable-key-availability-check\"]",
+        );
+    }
+    for arg in client_command.iter().flatten() {
+        crate::ceremony::file::plain_text(arg, "cloudhsm.client_command", p);
+    }
+    let cluster = cluster_spec(f.cloudhsm, p);
+    let IssuerRead {
+        label,
+        path,
+        file,
+        certificate,
+        ..
+    } = read_issuer(f.verify, src.dir, IssuerUse::SignCertificates, p);
+    let transcript = output(src.dir, &f.outputs.transcript, "outputs.transcript", p);
+    distinct(&[("outputs.transcript", &transcript)], p);
+    Ok((|| {
+        Some(Box::new(ReactivateCeremony {
+            hsm: hsm?,
+            aws,
+            cluster,
+            client_command,
+            key_label: label,
+            inputs: vec![(path.clone(), crate::output::sha256_hex(&file?))],
+            certificate_path: path,
+            certificate: certificate?,
+            transcript,
+        }) as Box<dyn Kind>)
+    })())
+}
+
+impl Kind for ReactivateCeremony {
+    fn name(&self) -> &'static str {
+        ENTRY.name
+    }
+
+    fn transcript(&self) -> &Path {
+        &self.transcript
+    }
+
+    fn inputs(&self) -> Vec<(PathBuf, String)> {
+        self.inputs.clone()
+    }
+
+    // No `hsm()`: the token is there only once the HSM is ACTIVE; the
+    // login step opens it.
+
+    fn steps(&self) -> Vec<Step> {
+        vec![
+            cloudhsm::check_for_reactivation_step(&self.cluster),
+            cloudhsm::create_hsm_step(&self.cluster),
+            cloudhsm::wait_active_step(&self.cluster),
+            cloudhsm::configure_client_step(self.client_command.as_deref()),
+            token::login_step(&self.hsm),
+            token::find_issuer_key_step(&self.key_label, &self.certificate_path),
+            token::prove_key_step(),
+            token::logout_step(),
+        ]
+    }
+
+    fn run(&self, r: &mut Run<'_>) -> Result<(), CeremonyError> {
+        let cluster = r.step(cloudhsm::CHECK_CLUSTER, || {
+            cloudhsm::check_for_reactivation(&self.aws, &self.cluster)
+        })?;
+        let hsm = r.resuming(cloudhsm::CREATE_HSM, |earlier| {
+            cloudhsm::create_hsm(&cluster, &self.cluster, earlier)
+        })?;
+        let ip = r.step(cloudhsm::WAIT_ACTIVE, || {
+            cloudhsm::wait_active(&cluster, &self.cluster, &hsm)
+        })?;
+        r.step(cloudhsm::CONFIGURE_CLIENT, || {
+            cloudhsm::configure_client(self.client_command.as_deref(), &ip)
+        })?;
+        let session = r.step(token::LOGIN, || token::login(None, &self.hsm))?;
+        let key = r.step(token::FIND_ISSUER_KEY, || {
+            token::find_issuer_key(
+                &session,
+                &self.key_label,
+                &self.certificate,
+                &self.certificate_path,
+            )
+        })?;
+        r.step(token::PROVE_KEY, || {
+            token::prove_key(&session, &key, &self.certificate)
+        })?;
+        r.step(token::LOGOUT, || token::logout(session))
+    }
+}

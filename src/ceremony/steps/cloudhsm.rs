@@ -1,0 +1,594 @@
+//! Steps on the CloudHSM cluster around the offline root: read it, delete
+//! its HSMs, wait for the backup the deletion takes and keep it forever;
+//! create an HSM and wait until it is ACTIVE.
+
+use std::time::{Duration, Instant, SystemTime};
+
+use super::Done;
+use crate::aws::AwsSettings;
+use crate::aws::cloudhsm::{BackupInfo, CloudHsm, ClusterInfo, HsmInfo};
+use crate::ceremony::error::{Change, StepError};
+use crate::ceremony::plan::Step;
+use crate::ceremony::resume::Earlier;
+
+pub const CHECK_CLUSTER: &str = "check-cluster";
+pub const DELETE_HSMS: &str = "delete-hsms";
+pub const WAIT_BACKUP: &str = "wait-backup";
+pub const KEEP_BACKUP: &str = "keep-backup";
+pub const CREATE_HSM: &str = "create-hsm";
+
+/// `[cloudhsm]` of a lifecycle ceremony, validated.
+#[derive(Debug, Clone)]
+pub struct ClusterSpec {
+    pub cluster_id: String,
+    pub availability_zone: Option<String>,
+    pub ip_address: Option<String>,
+    /// How long each wait may take.
+    pub wait: Duration,
+}
+
+/// How often the cluster is read while waiting: 15 s against AWS (as
+/// slow as the service), `ROOTCA_CLOUDHSM_POLL_MS` for the emulator.
+fn poll_interval() -> Duration {
+    std::env::var("ROOTCA_CLOUDHSM_POLL_MS")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+        .map_or(Duration::from_secs(15), Duration::from_millis)
+}
+
+/// Polls `f` until it gives a value, within `timeout`, printing the state
+/// it sees when it changes; a timeout names what was waited for and the
+/// last state seen.
+fn wait_for<T>(
+    what: &str,
+    target_state: &str,
+    timeout: Duration,
+    mut f: impl FnMut() -> Result<(Option<T>, String), StepError>,
+) -> Result<(T, Duration), StepError> {
+    let started = Instant::now();
+    let mut last = String::new();
+    loop {
+        let (value, state) = f()?;
+        if let Some(v) = value {
+            return Ok((v, started.elapsed()));
+        }
+        if state != last {
+            println!(
+                "      waiting for {what} to be {target_state}: now {state} ({} s of {} s)",
+                started.elapsed().as_secs(),
+                timeout.as_secs()
+            );
+            last = state;
+        }
+        if started.elapsed() >= timeout {
+            return Err(StepError::TimedOut(format!(
+                "{what} was not {target_state} after {} s (the file's wait_minutes); last seen: {last}",
+                timeout.as_secs()
+            )));
+        }
+        std::thread::sleep(poll_interval().min(timeout.saturating_sub(started.elapsed())));
+    }
+}
+
+/// The cluster read at the first step, with a client for the next ones.
+pub struct Cluster {
+    pub hsm: CloudHsm,
+    pub info: ClusterInfo,
+    pub backups: Vec<BackupInfo>,
+}
+
+pub fn check_for_deactivation_step(spec: &ClusterSpec) -> Step {
+    Step::new(CHECK_CLUSTER, "Read the cluster, its HSMs and its backups")
+        .details(vec![
+            format!("cluster: {}", spec.cluster_id),
+            "DescribeClusters: it must be ACTIVE, with every HSM ACTIVE (removing an HSM from an active cluster is what makes CloudHSM back it up)".into(),
+            "DescribeBackups: its backups, newest first".into(),
+        ])
+        .witness("Compare the cluster ID and the HSMs printed with the ceremony sheet.")
+}
+
+fn describe(cluster: &ClusterInfo, backups: &[BackupInfo]) -> Vec<String> {
+    let mut say = vec![format!(
+        "{} is {} ({} HSM{})",
+        cluster.id,
+        cluster.state,
+        cluster.hsms.len(),
+        if cluster.hsms.len() == 1 { "" } else { "s" }
+    )];
+    for h in &cluster.hsms {
+        say.push(format!(
+            "HSM {} {} in {} at {}",
+            h.id,
+            h.state,
+            h.availability_zone.as_deref().unwrap_or("?"),
+            h.eni_ip.as_deref().unwrap_or("(no IP)")
+        ));
+    }
+    if let Some(b) = backups.iter().find(|b| b.state == "READY") {
+        say.push(format!(
+            "newest READY backup: {}{}",
+            b.id,
+            if b.never_expires {
+                " (never expires)"
+            } else {
+                ""
+            }
+        ));
+    }
+    say
+}
+
+fn hsms_json(hsms: &[HsmInfo]) -> serde_json::Value {
+    serde_json::json!(
+        hsms.iter()
+            .map(|h| serde_json::json!({
+                "id": h.id,
+                "state": h.state,
+                "availability_zone": h.availability_zone,
+                "eni_ip": h.eni_ip,
+            }))
+            .collect::<Vec<_>>()
+    )
+}
+
+/// Reads the cluster and refuses what would not leave the key in a backup.
+pub fn check_for_deactivation(
+    aws: &AwsSettings,
+    spec: &ClusterSpec,
+    earlier_deletion: bool,
+) -> Result<Done<Cluster>, StepError> {
+    let hsm = CloudHsm::connect(aws)?;
+    let info = hsm.cluster(&spec.cluster_id)?;
+    let mut backups = hsm.backups(&spec.cluster_id)?;
+    backups.sort_by(|a, b| b.created.cmp(&a.created));
+    let id = &spec.cluster_id;
+    if info.state != "ACTIVE" {
+        return Err(StepError::Refused(format!(
+            "{id} is {}, not ACTIVE: CloudHSM backs up a cluster when an HSM is removed only while it is ACTIVE, so deleting its HSMs would not be known to leave the key in a backup; nothing was deleted",
+            info.state
+        )));
+    }
+    // On a resume after the deletion began, no HSM left is the expected state.
+    if info.hsms.is_empty() && !earlier_deletion {
+        let held = backups
+            .iter()
+            .find(|b| b.state == "READY")
+            .map_or("no READY backup".to_string(), |b| {
+                format!("backup {}", b.id)
+            });
+        return Err(StepError::Refused(format!(
+            "{id} has no HSM: the root is offline already (its key is held by {held}); nothing to deactivate"
+        )));
+    }
+    if let Some(h) = info.hsms.iter().find(|h| h.state != "ACTIVE") {
+        return Err(StepError::Refused(format!(
+            "HSM {} of {id} is {}, not ACTIVE: deactivate once every HSM is ACTIVE (or gone), so that the backup the deletion takes holds the key as it is; nothing was deleted",
+            h.id, h.state
+        )));
+    }
+    let say = describe(&info, &backups);
+    let details = serde_json::json!({
+        "cluster": id,
+        "state": info.state,
+        "hsms": hsms_json(&info.hsms),
+        "newest_ready_backup": backups.iter().find(|b| b.state == "READY").map(|b| b.id.clone()),
+    });
+    Ok(Done::new(Cluster { hsm, info, backups })
+        .say(say)
+        .details(details))
+}
+
+pub fn delete_hsms_step(spec: &ClusterSpec) -> Step {
+    Step::new(DELETE_HSMS, "Delete every HSM of the cluster")
+        .details(vec![
+            "DeleteHsm for each HSM; their IDs, Availability Zones and ENI IPs are recorded, so reactivation can reuse the IP".into(),
+            format!(
+                "then DescribeClusters until the cluster has no HSM, at most {} minutes",
+                spec.wait.as_secs() / 60
+            ),
+            "deleting the last HSM makes CloudHSM take a backup: from then on the key exists only in backups".into(),
+        ])
+        .witness("Confirm with the officer that every ceremony of this session is complete before the HSMs are deleted.")
+        .confirmed()
+        .lasting()
+}
+
+/// The HSMs were deleted at `deleted_at`.
+pub struct Deleted {
+    pub deleted_at: SystemTime,
+}
+
+pub fn delete_hsms(
+    cluster: &Cluster,
+    spec: &ClusterSpec,
+    earlier: Earlier,
+) -> Result<Done<Deleted>, StepError> {
+    let id = &spec.cluster_id;
+    // A resumed deletion keeps the time it began: the backup is looked
+    // for from then.
+    let deleted_at = match &earlier {
+        Earlier::Done(d) => d
+            .get("deleted_at_unix")
+            .and_then(|v| v.as_f64())
+            .map(|s| SystemTime::UNIX_EPOCH + Duration::from_secs_f64(s)),
+        _ => None,
+    }
+    .unwrap_or_else(SystemTime::now);
+    let now = cluster.hsm.cluster(id)?;
+    for h in now.hsms.iter().filter(|h| h.state != "DELETE_IN_PROGRESS") {
+        cluster.hsm.delete_hsm(id, &h.id)?;
+        crate::crash::point("deleted-an-hsm");
+    }
+    let (_, took) = wait_for(&format!("the HSMs of {id}"), "gone", spec.wait, || {
+        let c = cluster.hsm.cluster(id)?;
+        let state = if c.hsms.is_empty() {
+            "no HSM".to_string()
+        } else {
+            c.hsms
+                .iter()
+                .map(|h| format!("{} {}", h.id, h.state))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        Ok((c.hsms.is_empty().then_some(()), state))
+    })?;
+    let deleted: Vec<&HsmInfo> = cluster.info.hsms.iter().collect();
+    let unix = deleted_at
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64());
+    let ids: Vec<&str> = deleted.iter().map(|h| h.id.as_str()).collect();
+    Ok(Done::new(Deleted { deleted_at })
+        .say(vec![format!(
+            "deleted {} ({} s until the cluster had no HSM)",
+            ids.join(", "),
+            took.as_secs()
+        )])
+        .details(serde_json::json!({
+            "deleted": hsms_json(&cluster.info.hsms),
+            "deleted_at_unix": unix,
+            "seconds_until_gone": took.as_secs_f64(),
+        }))
+        .changed(Change {
+            what: format!("deleted the HSMs {} of {id}", ids.join(", ")),
+            if_failed: format!(
+                "{id} has no HSM; the key is held by the backup CloudHSM takes at the deletion: check it with `rootca hsm status --cluster-id {id}`, and mark it never-expires (`aws cloudhsmv2 modify-backup-attributes --backup-id BACKUP --never-expires`) or run this ceremony again to finish"
+            ),
+        }))
+}
+
+pub fn wait_backup_step(spec: &ClusterSpec) -> Step {
+    Step::new(
+        WAIT_BACKUP,
+        "Wait for the backup the deletion took to be READY",
+    )
+    .details(vec![
+        "DescribeBackups until a backup of the cluster created at or after the deletion is READY"
+            .into(),
+        format!("at most {} minutes", spec.wait.as_secs() / 60),
+    ])
+}
+
+/// Clocks differ between this machine and AWS: a backup stamped a little
+/// before the deletion call is still the deletion's.
+const CLOCK_SKEW: Duration = Duration::from_secs(120);
+
+pub fn wait_backup(
+    cluster: &Cluster,
+    spec: &ClusterSpec,
+    deleted: &Deleted,
+) -> Result<Done<BackupInfo>, StepError> {
+    let id = &spec.cluster_id;
+    let since = deleted
+        .deleted_at
+        .checked_sub(CLOCK_SKEW)
+        .unwrap_or(SystemTime::UNIX_EPOCH);
+    let (backup, took) = wait_for(
+        &format!("the backup of {id} taken at the deletion"),
+        "READY",
+        spec.wait,
+        || {
+            let backups = cluster.hsm.backups(id)?;
+            let mut after: Vec<&BackupInfo> = backups
+                .iter()
+                .filter(|b| b.created.is_some_and(|c| c >= since))
+                .collect();
+            after.sort_by(|a, b| b.created.cmp(&a.created));
+            let state = after.first().map_or("no backup yet".to_string(), |b| {
+                format!("{} {}", b.id, b.state)
+            });
+            Ok((
+                after.into_iter().find(|b| b.state == "READY").cloned(),
+                state,
+            ))
+        },
+    )?;
+    Ok(Done::new(backup.clone())
+        .say(vec![format!(
+            "backup {} is READY ({} s after the deletion began)",
+            backup.id,
+            took.as_secs()
+        )])
+        .details(serde_json::json!({ "backup": backup })))
+}
+
+pub fn keep_backup_step() -> Step {
+    Step::new(KEEP_BACKUP, "Mark the backup never-expires")
+        .details(vec![
+            "ModifyBackupAttributes NeverExpires = true: the cluster's retention policy can no longer delete it".into(),
+            "its ID and timestamp are recorded: reactivation restores it".into(),
+        ])
+        .witness("Write the backup ID printed on the ceremony sheet.")
+        .lasting()
+}
+
+pub fn keep_backup(cluster: &Cluster, backup: &BackupInfo) -> Result<Done<BackupInfo>, StepError> {
+    let kept = cluster.hsm.keep_forever(&backup.id)?;
+    if !kept.never_expires {
+        return Err(StepError::NotConfirmed(format!(
+            "ModifyBackupAttributes answered, but backup {} is still not never-expires",
+            kept.id
+        )));
+    }
+    Ok(Done::new(kept.clone())
+        .say(vec![format!(
+            "backup {} never expires; the root is offline, its key held by that backup",
+            kept.id
+        )])
+        .details(serde_json::json!({ "backup": kept }))
+        .changed(Change {
+            what: format!("marked backup {} never-expires", kept.id),
+            if_failed:
+                "nothing to undo: a never-expiring backup of the root is what an offline root needs"
+                    .into(),
+        }))
+}
+
+pub const WAIT_ACTIVE: &str = "wait-hsm-active";
+pub const CONFIGURE_CLIENT: &str = "configure-client";
+
+pub fn check_for_reactivation_step(spec: &ClusterSpec) -> Step {
+    Step::new(CHECK_CLUSTER, "Read the cluster, its HSMs and its backups")
+        .details(vec![
+            format!("cluster: {}", spec.cluster_id),
+            "DescribeClusters: it must be ACTIVE; an HSM it has already is used, never a second one made".into(),
+            "DescribeBackups: without an HSM, a READY backup must be there for the new HSM to restore".into(),
+        ])
+        .witness("Compare the cluster ID and the backup printed with the ceremony sheet.")
+}
+
+pub fn check_for_reactivation(
+    aws: &AwsSettings,
+    spec: &ClusterSpec,
+) -> Result<Done<Cluster>, StepError> {
+    let hsm = CloudHsm::connect(aws)?;
+    let info = hsm.cluster(&spec.cluster_id)?;
+    let mut backups = hsm.backups(&spec.cluster_id)?;
+    backups.sort_by(|a, b| b.created.cmp(&a.created));
+    let id = &spec.cluster_id;
+    if info.state != "ACTIVE" {
+        return Err(StepError::Refused(format!(
+            "{id} is {}, not ACTIVE; nothing was created",
+            info.state
+        )));
+    }
+    let live: Vec<&HsmInfo> = info
+        .hsms
+        .iter()
+        .filter(|h| h.state == "ACTIVE" || h.state == "CREATE_IN_PROGRESS")
+        .collect();
+    if live.is_empty() {
+        if !backups.iter().any(|b| b.state == "READY") {
+            return Err(StepError::Refused(format!(
+                "{id} has no HSM and no READY backup: a new HSM would come up without the root key; nothing was created"
+            )));
+        }
+        if spec.availability_zone.is_none() {
+            return Err(StepError::Refused(format!(
+                "{id} has no HSM, and the file names no cloudhsm.availability_zone to create one in; nothing was created"
+            )));
+        }
+    }
+    let say = describe(&info, &backups);
+    let details = serde_json::json!({
+        "cluster": id,
+        "state": info.state,
+        "hsms": hsms_json(&info.hsms),
+        "newest_ready_backup": backups.iter().find(|b| b.state == "READY").map(|b| b.id.clone()),
+    });
+    Ok(Done::new(Cluster { hsm, info, backups })
+        .say(say)
+        .details(details))
+}
+
+pub fn create_hsm_step(spec: &ClusterSpec) -> Step {
+    Step::new(CREATE_HSM, "Create one HSM, restoring the newest backup")
+        .details(vec![
+            format!(
+                "CreateHsm in {}{}",
+                spec.availability_zone.as_deref().unwrap_or("(the file's availability_zone)"),
+                spec.ip_address
+                    .as_deref()
+                    .map(|ip| format!(" at {ip}, the IP the client is configured with"))
+                    .unwrap_or_default()
+            ),
+            "CloudHSM restores the cluster's newest backup onto it: the root key comes back".into(),
+            "an HSM the cluster has already (ACTIVE or coming up) is used instead: never a second one".into(),
+            "from now on an HSM costs money every hour, until the deactivate ceremony deletes it".into(),
+        ])
+        .witness("Confirm the cluster and Availability Zone match the ceremony sheet.")
+        .confirmed()
+        .lasting()
+}
+
+/// The HSM the session uses, and whether this run made it.
+pub struct SessionHsm {
+    pub id: String,
+    pub created_here: bool,
+}
+
+pub fn create_hsm(
+    cluster: &Cluster,
+    spec: &ClusterSpec,
+    earlier: Earlier,
+) -> Result<Done<SessionHsm>, StepError> {
+    let id = &spec.cluster_id;
+    let now = cluster.hsm.cluster(id)?;
+    let live = now
+        .hsms
+        .iter()
+        .find(|h| h.state == "ACTIVE" || h.state == "CREATE_IN_PROGRESS");
+    let recorded = match &earlier {
+        Earlier::Done(d) => d.get("hsm").and_then(|v| v.as_str()).map(str::to_string),
+        _ => None,
+    };
+    let (hsm, created_here, how) = match (live, recorded) {
+        (Some(h), Some(r)) if h.id == r => (
+            h.clone(),
+            true,
+            "the HSM this ceremony created, found again",
+        ),
+        (Some(h), _) => (
+            h.clone(),
+            matches!(earlier, Earlier::Started),
+            if matches!(earlier, Earlier::Started) {
+                "created by the interrupted run before the journal recorded it; used, not created again"
+            } else {
+                "already there; used, not created again"
+            },
+        ),
+        (None, _) => {
+            let az = spec.availability_zone.as_deref().ok_or_else(|| {
+                StepError::Refused("no cloudhsm.availability_zone to create the HSM in".into())
+            })?;
+            let made = cluster.hsm.create_hsm(id, az, spec.ip_address.as_deref())?;
+            crate::crash::point("created-hsm");
+            (made, true, "created")
+        }
+    };
+    let mut done = Done::new(SessionHsm {
+        id: hsm.id.clone(),
+        created_here,
+    })
+    .say(vec![format!(
+        "HSM {} in {}: {how}",
+        hsm.id,
+        hsm.availability_zone.as_deref().unwrap_or("?")
+    )])
+    .details(serde_json::json!({
+        "hsm": hsm.id,
+        "availability_zone": hsm.availability_zone,
+        "how": how,
+        "created_at_unix": SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64()),
+    }));
+    if created_here {
+        done = done.changed(Change {
+            what: format!("created HSM {} in {id}", hsm.id),
+            if_failed: format!(
+                "HSM {} runs, and costs money every hour, until it is deleted: take the root offline with a deactivate ceremony, or `aws cloudhsmv2 delete-hsm --cluster-id {id} --hsm-id {}`",
+                hsm.id, hsm.id
+            ),
+        });
+    }
+    Ok(done)
+}
+
+pub fn wait_active_step(spec: &ClusterSpec) -> Step {
+    Step::new(WAIT_ACTIVE, "Wait for the HSM to be ACTIVE").details(vec![
+        format!(
+            "DescribeClusters until the HSM is ACTIVE with its ENI IP, at most {} minutes",
+            spec.wait.as_secs() / 60
+        ),
+        "if it is not ACTIVE in time, an HSM this ceremony created is deleted again".into(),
+    ])
+}
+
+pub fn wait_active(
+    cluster: &Cluster,
+    spec: &ClusterSpec,
+    session: &SessionHsm,
+) -> Result<Done<String>, StepError> {
+    let id = &spec.cluster_id;
+    let waited = wait_for(&format!("HSM {}", session.id), "ACTIVE", spec.wait, || {
+        let c = cluster.hsm.cluster(id)?;
+        let Some(h) = c.hsms.iter().find(|h| h.id == session.id) else {
+            return Err(StepError::NotConfirmed(format!(
+                "HSM {} is no longer in {id}",
+                session.id
+            )));
+        };
+        let ready = (h.state == "ACTIVE").then(|| h.eni_ip.clone()).flatten();
+        Ok((ready, h.state.clone()))
+    });
+    let (ip, took) = match waited {
+        Ok(v) => v,
+        Err(e) => {
+            // Never leave an HSM running that the ceremony cannot use.
+            if session.created_here {
+                return Err(match cluster.hsm.delete_hsm(id, &session.id) {
+                    Ok(()) => StepError::TimedOut(format!(
+                        "{e}; the HSM {} this ceremony created was deleted again (DeleteHsm sent)",
+                        session.id
+                    )),
+                    Err(d) => StepError::TimedOut(format!(
+                        "{e}; deleting the HSM {} this ceremony created failed too ({d}): delete it with `aws cloudhsmv2 delete-hsm --cluster-id {id} --hsm-id {}`",
+                        session.id, session.id
+                    )),
+                });
+            }
+            return Err(e);
+        }
+    };
+    Ok(Done::new(ip.clone())
+        .say(vec![format!(
+            "HSM {} is ACTIVE at {ip} ({} s)",
+            session.id,
+            took.as_secs()
+        )])
+        .details(serde_json::json!({ "eni_ip": ip, "seconds_until_active": took.as_secs_f64() })))
+}
+
+pub fn configure_client_step(command: Option<&[String]>) -> Step {
+    let details = match command {
+        Some(c) => vec![format!("runs: {} (with {{ip}} replaced by the HSM's ENI IP)", c.join(" "))],
+        None => vec![
+            "prints the CloudHSM client command for the officer to run: sudo /opt/cloudhsm/bin/configure-pkcs11 -a IP --disable-key-availability-check".into(),
+            "--disable-key-availability-check: with one HSM, CloudHSM refuses to use any key without it".into(),
+        ],
+    };
+    Step::new(
+        CONFIGURE_CLIENT,
+        "Configure the CloudHSM client for the HSM",
+    )
+    .details(details)
+}
+
+pub fn configure_client(command: Option<&[String]>, ip: &str) -> Result<Done<()>, StepError> {
+    let Some(c) = command else {
+        return Ok(Done::new(()).say(vec![
+            "run on this machine, then go on:".into(),
+            format!(
+                "  sudo /opt/cloudhsm/bin/configure-pkcs11 -a {ip} --disable-key-availability-check"
+            ),
+        ]));
+    };
+    let args: Vec<String> = c.iter().map(|a| a.replace("{ip}", ip)).collect();
+    let Some((program, rest)) = args.split_first() else {
+        return Ok(Done::new(()));
+    };
+    let out = std::process::Command::new(program)
+        .args(rest)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .map_err(|e| StepError::NotConfirmed(format!("cannot run {program}: {e}")))?;
+    if !out.status.success() {
+        return Err(StepError::NotConfirmed(format!(
+            "{} exited with {}: {}",
+            args.join(" "),
+            out.status,
+            String::from_utf8_lossy(&out.stderr).trim()
+        )));
+    }
+    Ok(Done::new(())
+        .say(vec![format!("ran {}", args.join(" "))])
+        .details(serde_json::json!({ "command": args })))
+}
