@@ -68,8 +68,13 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Print the ceremony as a runbook (Markdown) for officers and witnesses.
-    Script { file: PathBuf },
+    /// Print the ceremony as a runbook for officers and witnesses: Markdown,
+    /// or an HTML page to print with a page per step.
+    Script {
+        file: PathBuf,
+        #[arg(long, value_enum, default_value_t)]
+        format: rootca::ceremony::plan::RunbookFormat,
+    },
     /// Try names against the name constraints a subordinate ceremony will
     /// put in its certificate, before the ceremony.
     Names {
@@ -451,9 +456,9 @@ fn dispatch(command: Command) -> Result<(), Failure> {
             }
             Ok(())
         }
-        Command::Script { file } => {
+        Command::Script { file, format } => {
             let plan = Plan::new(load(&file)?);
-            print!("{}", plan.render_markdown());
+            print!("{}", plan.render_runbook(format));
             Ok(())
         }
         Command::Run {

@@ -3,10 +3,22 @@
 //! runbook cannot drift from what runs: the runner refuses to run a step
 //! the plan does not have next.
 
+mod html;
+
 use std::fmt::Write;
 
 use super::Ceremony;
 use crate::text::shown;
+
+/// The forms of the runbook `rootca script` prints.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum RunbookFormat {
+    /// Markdown, to read or to print as text.
+    #[default]
+    Markdown,
+    /// One self-contained HTML page to print: a page per step, boxes to fill in.
+    Html,
+}
 
 /// Which step of the step library (or of a kind's own) a plan entry is.
 pub type StepId = &'static str;
@@ -193,6 +205,14 @@ impl Plan {
             c.file.display()
         );
         s
+    }
+
+    /// The runbook `rootca script` prints, in the format asked for.
+    pub fn render_runbook(&self, format: RunbookFormat) -> String {
+        match format {
+            RunbookFormat::Markdown => self.render_markdown(),
+            RunbookFormat::Html => self.render_html(),
+        }
     }
 
     /// The runbook `rootca script` prints, in Markdown.
