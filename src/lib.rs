@@ -7,6 +7,8 @@
 //! - `output`: artifacts written atomically, and the transcript;
 //! - `inspect`: readable summaries of certificates, CSRs and CRLs;
 //! - `crl_publish`: the checks and the report of `rootca crl publish`;
+//! - `manpage`: the command line's man page, as one page;
+//! - `progress`: waiting for an outside state, and showing the wait;
 //! - `text`: what outside text may contain, and how it is shown.
 
 pub mod aws;
@@ -16,6 +18,8 @@ pub mod crl_publish;
 pub mod hsm;
 pub mod input;
 pub mod inspect;
+pub mod manpage;
 pub mod output;
 pub mod profile;
+pub mod progress;
 pub mod text;

@@ -1,15 +1,17 @@
 //! The `rootca` command line. The only place that turns errors into
 //! messages and exit codes: 0 success, 2 input refused, 1 anything else.
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
 
-use clap::{Parser, Subcommand};
+use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use rootca::aws::pca::{PrivateCa, SubordinateSpec};
 use rootca::aws::s3::{S3, S3Error, S3Location};
 use rootca::aws::{AwsError, AwsSettings};
-use rootca::ceremony::install::{InstallError, install};
+use rootca::ceremony::install::{InstallError, Installed, install};
 use rootca::ceremony::runner::{RunOptions, run};
 use rootca::ceremony::{CeremonyError, Plan, load, load_content};
 use rootca::crl_publish::{
@@ -40,6 +42,7 @@ enum Command {
     /// Validate a ceremony file and print the numbered plan; touches nothing.
     Check {
         file: PathBuf,
+        /// Print the result as one JSON document on stdout (an error too).
         #[arg(long)]
         json: bool,
     },
@@ -81,12 +84,14 @@ enum Command {
         /// and `cn:` tries a subject CN as OpenSSL checks it.
         #[arg(long = "test", value_name = "NAME", required = true)]
         names: Vec<String>,
+        /// Print the result as one JSON document on stdout (an error too).
         #[arg(long)]
         json: bool,
     },
     /// Summarise a certificate, CSR or CRL (PEM or DER).
     Inspect {
         path: PathBuf,
+        /// Print the result as one JSON document on stdout (an error too).
         #[arg(long)]
         json: bool,
     },
@@ -117,6 +122,12 @@ enum Command {
         #[command(subcommand)]
         command: TranscriptCommand,
     },
+    /// Print the completion script of SHELL, e.g. `rootca completions bash
+    /// > ~/.local/share/bash-completion/completions/rootca`.
+    Completions { shell: clap_complete::Shell },
+    /// Print the man page (roff), e.g. `rootca man >
+    /// ~/.local/share/man/man1/rootca.1`.
+    Man,
 }
 
 #[derive(clap::Args)]
@@ -137,6 +148,7 @@ enum PcaCommand {
     /// DescribeCertificateAuthority: status, type, validity, subject.
     Describe {
         arn: String,
+        /// Print the result as one JSON document on stdout (an error too).
         #[arg(long)]
         json: bool,
     },
@@ -145,6 +157,9 @@ enum PcaCommand {
         arn: String,
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
+        /// Print the result as one JSON document on stdout (an error too).
+        #[arg(long)]
+        json: bool,
     },
     /// ImportCertificateAuthorityCertificate, after Private CA's import
     /// rules are checked locally; then confirms the CA is ACTIVE with it.
@@ -158,11 +173,17 @@ enum PcaCommand {
         /// Replace the certificate of a CA that is already ACTIVE.
         #[arg(long)]
         replace: bool,
+        /// Print the result as one JSON document on stdout (an error too).
+        #[arg(long)]
+        json: bool,
     },
     /// CreateCertificateAuthority (SUBORDINATE) from a TOML file; prints its ARN.
     CreateSubordinate {
         #[arg(long, value_name = "FILE")]
         spec: PathBuf,
+        /// Print the result as one JSON document on stdout (an error too).
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -185,6 +206,7 @@ enum CrlCommand {
         /// name --url (repeatable).
         #[arg(long = "subordinate", value_name = "CERT", requires = "url")]
         subordinates: Vec<PathBuf>,
+        /// Print the result as one JSON document on stdout (an error too).
         #[arg(long)]
         json: bool,
     },
@@ -211,6 +233,7 @@ enum TranscriptCommand {
     /// list the files of its folder it does not vouch for.
     Verify {
         path: PathBuf,
+        /// Print the result as one JSON document on stdout (an error too).
         #[arg(long)]
         json: bool,
         /// The last entry hash the witnesses wrote down: fails unless the
@@ -236,21 +259,47 @@ impl From<CeremonyError> for Failure {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    match dispatch(cli.command) {
-        Ok(()) => ExitCode::SUCCESS,
-        // What a file, a CSR or the HSM put into a message is shown
-        // escaped: it cannot rewrite the screen the witnesses read.
-        Err(Failure::Refused(msg)) => {
-            eprintln!("rootca: refused: {}", shown_lines(&msg));
-            ExitCode::from(2)
-        }
-        Err(Failure::Failed(msg)) => {
-            eprintln!("rootca: failed: {}", shown_lines(&msg));
-            ExitCode::from(1)
-        }
+    // As Cli::parse(), keeping the matches to see whether --json was given
+    // anywhere on the line, whichever command has it.
+    let matches = Cli::command().get_matches();
+    let json = json_asked(&matches);
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    let (refused, msg) = match dispatch(cli.command) {
+        Ok(()) => return ExitCode::SUCCESS,
+        Err(Failure::Refused(msg)) => (true, msg),
+        Err(Failure::Failed(msg)) => (false, msg),
+    };
+    // What a file, a CSR or the HSM put into a message is shown
+    // escaped: it cannot rewrite the screen the witnesses read. The word
+    // is coloured on a terminal only, and not under NO_COLOR (anstream).
+    let (word, style) = if refused {
+        ("refused:", anstyle::AnsiColor::Yellow.on_default().bold())
+    } else {
+        ("failed:", anstyle::AnsiColor::Red.on_default().bold())
+    };
+    let msg = shown_lines(&msg);
+    anstream::eprintln!("rootca: {style}{word}{style:#} {msg}");
+    // With --json, stdout holds one JSON document: the report, or this.
+    if json && !JSON_PRINTED.load(Ordering::Relaxed) {
+        print_json(&serde_json::json!({"error": {"refused": refused, "message": msg}}));
     }
+    ExitCode::from(if refused { 2 } else { 1 })
 }
+
+/// Whether the command given, or one above it, has --json set.
+fn json_asked(matches: &ArgMatches) -> bool {
+    matches
+        .try_get_one::<bool>("json")
+        .ok()
+        .flatten()
+        .copied()
+        .unwrap_or(false)
+        || matches.subcommand().is_some_and(|(_, sub)| json_asked(sub))
+}
+
+/// Set once a JSON document is on stdout, so that an error after it (an
+/// unclosed transcript's) does not add a second.
+static JSON_PRINTED: AtomicBool = AtomicBool::new(false);
 
 fn run_command(file: &std::path::Path, people: RunOptions, abandon: bool) -> Result<(), Failure> {
     let json = people.json;
@@ -350,11 +399,50 @@ fn hsm_status(
 }
 
 fn print_json(v: &serde_json::Value) {
+    JSON_PRINTED.store(true, Ordering::Relaxed);
     println!(
         "{}",
         serde_json::to_string_pretty(v).unwrap_or_else(|_| v.to_string())
     );
 }
+
+/// Generated text to stdout; a closed pipe (`| head`) is a failure, not a panic.
+fn print_generated(text: &[u8]) -> Result<(), Failure> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(text)
+        .and_then(|()| out.flush())
+        .map_err(|e| Failure::Failed(format!("cannot write to stdout: {e}")))
+}
+
+/// The sections of the man page that hold for every command.
+const MAN_SECTIONS: &[rootca::manpage::Section<'static>] = &[
+    (
+        "Exit status",
+        &[
+            "0 success; 2 the input was refused and nothing was changed; 1 anything else failed. \
+             With --json, stdout then holds {\"error\": {\"refused\": true|false, \"message\": \"...\"}}, \
+             and the message is on stderr as text too.",
+        ],
+    ),
+    (
+        "Environment",
+        &[
+            "AWS_REGION, AWS_PROFILE, AWS_ENDPOINT_URL and the rest of the AWS SDK's standard chain, \
+             where --region, --profile, --endpoint-url or the ceremony file do not say.",
+            "ROOTCA_AWS_CONNECT_TIMEOUT_SECS, ROOTCA_AWS_ATTEMPT_TIMEOUT_SECS, ROOTCA_AWS_OPERATION_TIMEOUT_SECS: \
+             the bounds of every AWS call (10, 30 and 120 s). ROOTCA_AWS_ACTIVE_TIMEOUT_SECS: how long an import \
+             waits for the CA to show ACTIVE (120 s).",
+            "NO_COLOR: any value but empty turns colour off; there is none either when the output is not a terminal.",
+            "SOFTHSM2_CONF: SoftHSM's configuration, for practice tokens.",
+        ],
+    ),
+    (
+        "See also",
+        &[
+            "The documentation in the project's docs/ folder: ceremony files, the runbooks, the transcript.",
+        ],
+    ),
+];
 
 fn dispatch(command: Command) -> Result<(), Failure> {
     match command {
@@ -440,6 +528,16 @@ fn dispatch(command: Command) -> Result<(), Failure> {
             Ok(())
         }
         Command::Pca { aws, command } => pca(aws, command),
+        Command::Completions { shell } => {
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "rootca", &mut script);
+            print_generated(&script)
+        }
+        Command::Man => {
+            let page = rootca::manpage::render(Cli::command(), MAN_SECTIONS)
+                .map_err(|e| Failure::Failed(format!("cannot write the man page: {e}")))?;
+            print_generated(page.as_bytes())
+        }
         Command::Crl { aws, command } => crl(aws, command),
         Command::Hsm {
             aws,
@@ -557,7 +655,7 @@ fn pca(aws: AwsArgs, command: PcaCommand) -> Result<(), Failure> {
     };
     // A spec is checked before anything is sent.
     let spec = match &command {
-        PcaCommand::CreateSubordinate { spec } => {
+        PcaCommand::CreateSubordinate { spec, .. } => {
             let text = String::from_utf8(read_file(spec, limit::SPEC)?)
                 .map_err(|_| Failure::Refused(format!("{} is not UTF-8 text", spec.display())))?;
             let parsed: SubordinateSpec = toml::from_str(&text)
@@ -627,7 +725,7 @@ fn pca(aws: AwsArgs, command: PcaCommand) -> Result<(), Failure> {
             }
             Ok(())
         }
-        PcaCommand::FetchCsr { arn, out } => {
+        PcaCommand::FetchCsr { arn, out, json } => {
             let pem = client.csr(&arn).map_err(aws_failure)?;
             let mut staged = Staged::default();
             staged
@@ -636,11 +734,14 @@ fn pca(aws: AwsArgs, command: PcaCommand) -> Result<(), Failure> {
             staged
                 .commit()
                 .map_err(|e| Failure::Failed(e.to_string()))?;
-            println!(
-                "wrote {} (SHA-256 {})",
-                out.display(),
-                sha256_hex(pem.as_bytes())
-            );
+            let sha256 = sha256_hex(pem.as_bytes());
+            if json {
+                print_json(&serde_json::json!({
+                    "arn": arn, "csr": out.display().to_string(), "sha256": sha256,
+                }));
+            } else {
+                println!("wrote {} (SHA-256 {sha256})", out.display());
+            }
             Ok(())
         }
         PcaCommand::Import {
@@ -648,8 +749,10 @@ fn pca(aws: AwsArgs, command: PcaCommand) -> Result<(), Failure> {
             certificate,
             chain,
             replace,
+            json,
         } => {
-            let (cert, _) = read_certificate(&read_file(&certificate, limit::CERTIFICATE)?)
+            let cert_bytes = read_file(&certificate, limit::CERTIFICATE)?;
+            let (cert, _) = read_certificate(&cert_bytes)
                 .map_err(|e| Failure::Refused(format!("{} {e}", certificate.display())))?;
             let chain_bytes = read_file(&chain, limit::CHAIN)?;
             let chain_certs = Certificate::load_pem_chain(&chain_bytes).map_err(|e| {
@@ -667,17 +770,43 @@ fn pca(aws: AwsArgs, command: PcaCommand) -> Result<(), Failure> {
                     InstallError::NotConfirmed(m) => Failure::Failed(m),
                     InstallError::Aws(e) => aws_failure(e),
                 })?;
-            for line in outcome.say(&arn) {
-                println!("{}", shown(&line));
+            if json {
+                // install() returns only once the CA is ACTIVE with this certificate.
+                print_json(&serde_json::json!({
+                    "arn": arn,
+                    "outcome": match outcome {
+                        Installed::First => "imported",
+                        Installed::Replaced => "replaced",
+                        Installed::AlreadyThere => "already_installed",
+                    },
+                    "status": "ACTIVE",
+                    "certificate": {"path": certificate.display().to_string(), "sha256": sha256_hex(&cert_bytes)},
+                    "chain": {"path": chain.display().to_string(), "sha256": sha256_hex(&chain_bytes)},
+                    "messages": outcome.say(&arn),
+                }));
+            } else {
+                for line in outcome.say(&arn) {
+                    println!("{}", shown(&line));
+                }
             }
             Ok(())
         }
-        PcaCommand::CreateSubordinate { .. } => {
+        PcaCommand::CreateSubordinate { spec: path, json } => {
             let Some(spec) = spec else {
                 return Err(Failure::Failed("internal error: no spec".into()));
             };
             let arn = client.create_subordinate(&spec).map_err(aws_failure)?;
-            println!("{arn}");
+            if json {
+                print_json(&serde_json::json!({
+                    "arn": arn,
+                    "spec": path.display().to_string(),
+                    "key_algorithm": spec.key_algorithm,
+                    "signing_algorithm": spec.signing_algorithm,
+                    "common_name": spec.subject.common_name,
+                }));
+            } else {
+                println!("{arn}");
+            }
             Ok(())
         }
     }

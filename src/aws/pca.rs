@@ -24,9 +24,11 @@ use aws_sdk_acmpca::types::{
 use serde::Deserialize;
 
 use super::{
-    AwsError, AwsSettings, AwsTimeouts, Call, ConfiguredTimeouts, Context, check_ca_arn,
-    load_client, map_sdk_error, new_runtime, reject_async_caller,
+    AwsError, AwsSettings, AwsTimeouts, Call, ConfiguredTimeouts, Context, DEFAULT_ACTIVE_TIMEOUT,
+    active_timeout_from_lookup, check_ca_arn, load_client, map_sdk_error, new_runtime,
+    reject_async_caller,
 };
+use crate::progress::{Poll, WaitError, wait_for};
 
 /// The state of a certificate authority, as DescribeCertificateAuthority reports it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -288,6 +290,8 @@ pub struct PrivateCa {
     runtime: tokio::runtime::Runtime,
     client: Client,
     ctx: Context,
+    /// How long [`PrivateCa::import`] waits for ACTIVE; `None`: it does not.
+    active_timeout: Option<Duration>,
 }
 
 impl fmt::Debug for PrivateCa {
@@ -304,6 +308,9 @@ const GET_CSR: &str = "GetCertificateAuthorityCsr";
 const GET_CERTIFICATE: &str = "GetCertificateAuthorityCertificate";
 const IMPORT: &str = "ImportCertificateAuthorityCertificate";
 const CREATE: &str = "CreateCertificateAuthority";
+
+/// How often the wait for ACTIVE asks DescribeCertificateAuthority.
+const ACTIVE_POLL_INTERVAL: Duration = Duration::from_secs(2);
 
 const CSR_STATES: &str = "PENDING_CERTIFICATE or ACTIVE";
 const CERTIFICATE_STATES: &str = "a certificate installed (ACTIVE, DISABLED or EXPIRED)";
@@ -323,16 +330,23 @@ impl PrivateCa {
     /// Like [`PrivateCa::connect`], with `adjust` applied to aws-config's
     /// loader after the settings and timeouts, e.g. explicit credentials or
     /// other timeouts (a `timeout_config` given there replaces rootca's).
-    /// A profile in `settings` still supplies the credentials.
+    /// A profile in `settings` still supplies the credentials. The wait for
+    /// ACTIVE after an import is [`crate::aws::ACTIVE_TIMEOUT_VAR`]'s.
     pub fn connect_with(
         settings: &AwsSettings,
         adjust: impl FnOnce(ConfigLoader) -> ConfigLoader,
     ) -> Result<PrivateCa, AwsError> {
-        PrivateCa::connect_with_timeouts(settings, &AwsTimeouts::from_env()?, adjust)
+        let timeouts = AwsTimeouts::from_env()?;
+        let active = active_timeout_from_lookup(|name| std::env::var_os(name))?;
+        Ok(
+            PrivateCa::connect_with_timeouts(settings, &timeouts, adjust)?
+                .with_active_timeout(Some(active)),
+        )
     }
 
     /// Like [`PrivateCa::connect_with`], with `timeouts` instead of those of
-    /// the environment.
+    /// the environment, and the default wait for ACTIVE after an import
+    /// ([`DEFAULT_ACTIVE_TIMEOUT`]).
     pub fn connect_with_timeouts(
         settings: &AwsSettings,
         timeouts: &AwsTimeouts,
@@ -345,12 +359,15 @@ impl PrivateCa {
             runtime,
             client,
             ctx,
+            active_timeout: Some(DEFAULT_ACTIVE_TIMEOUT),
         })
     }
 
     /// Wraps a client configured elsewhere, e.g. one whose HTTP traffic is
     /// replaced by aws-smithy-mocks in tests. Messages then name the
-    /// endpoint only as "the client's endpoint".
+    /// endpoint only as "the client's endpoint". An import does not wait for
+    /// ACTIVE unless [`PrivateCa::with_active_timeout`] asks it to: such a
+    /// client may answer only the calls its maker set up.
     pub fn from_client(client: Client) -> Result<PrivateCa, AwsError> {
         let runtime = new_runtime()?;
         let region = client
@@ -369,7 +386,41 @@ impl PrivateCa {
             runtime,
             client,
             ctx,
+            active_timeout: None,
         })
+    }
+
+    /// Sets how long [`PrivateCa::import`] waits for the CA to show ACTIVE;
+    /// `None`: it does not wait.
+    pub fn with_active_timeout(mut self, timeout: Option<Duration>) -> PrivateCa {
+        self.active_timeout = timeout;
+        self
+    }
+
+    /// Polls DescribeCertificateAuthority every two seconds until the CA is
+    /// ACTIVE, for at most `timeout`, showing the wait on stderr (see
+    /// [`crate::progress`]). PENDING_CERTIFICATE, CREATING and states this
+    /// version does not know are waited through; DISABLED, EXPIRED, FAILED
+    /// and DELETED end the wait at once, as a failed call does.
+    pub fn wait_active(
+        &self,
+        arn: &str,
+        timeout: Duration,
+    ) -> Result<CaDescription, Box<WaitError<AwsError>>> {
+        let what = format!("certificate authority {arn}");
+        wait_for(&what, "ACTIVE", timeout, ACTIVE_POLL_INTERVAL, || {
+            let described = self.describe(arn)?;
+            Ok(match &described.status {
+                CaStatus::Active => Poll::Ready(described),
+                CaStatus::PendingCertificate | CaStatus::Creating | CaStatus::Other(_) => {
+                    Poll::Pending(described.status.to_string())
+                }
+                CaStatus::Disabled | CaStatus::Expired | CaStatus::Failed | CaStatus::Deleted => {
+                    Poll::Stop(described.status.to_string())
+                }
+            })
+        })
+        .map_err(Box::new)
     }
 
     /// The region the calls go to.
@@ -509,7 +560,13 @@ impl PrivateCa {
     /// ImportCertificateAuthorityCertificate: installs `certificate_pem`
     /// with `chain_pem` (PEM, root last; empty for a root CA, then no chain
     /// is sent), byte for byte (IAM:
-    /// `acm-pca:ImportCertificateAuthorityCertificate`).
+    /// `acm-pca:ImportCertificateAuthorityCertificate`). Once Private CA
+    /// accepted it, waits as [`PrivateCa::wait_active`] does, for the
+    /// connection's active timeout, so that a caller reading the CA back
+    /// sees where it settled. `Ok` means the import was accepted: whether the
+    /// CA became ACTIVE is the caller's to check (the wait's outcome was
+    /// shown on stderr), since an error here would read as an import that
+    /// did not happen.
     pub fn import(
         &self,
         arn: &str,
@@ -532,6 +589,10 @@ impl PrivateCa {
         }
         let (result, elapsed) = self.block_on(request.send())?;
         result.map_err(|e| self.with_state(map_sdk_error(e, call, elapsed, &self.ctx)))?;
+        if let Some(timeout) = self.active_timeout {
+            // Ends at once when the CA is already ACTIVE, as in the emulator.
+            let _settled = self.wait_active(arn, timeout);
+        }
         Ok(())
     }
 

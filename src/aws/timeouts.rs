@@ -16,6 +16,15 @@ pub const ATTEMPT_TIMEOUT_VAR: &str = "ROOTCA_AWS_ATTEMPT_TIMEOUT_SECS";
 /// Environment variable that sets [`AwsTimeouts::operation`], in seconds.
 pub const OPERATION_TIMEOUT_VAR: &str = "ROOTCA_AWS_OPERATION_TIMEOUT_SECS";
 
+/// Environment variable that sets how long an import waits for the CA to
+/// show ACTIVE ([`DEFAULT_ACTIVE_TIMEOUT`]), in seconds.
+pub const ACTIVE_TIMEOUT_VAR: &str = "ROOTCA_AWS_ACTIVE_TIMEOUT_SECS";
+
+/// How long an import waits for DescribeCertificateAuthority to show the CA
+/// ACTIVE: real Private CA takes seconds, so two minutes means something is
+/// wrong.
+pub const DEFAULT_ACTIVE_TIMEOUT: Duration = Duration::from_secs(120);
+
 /// The longest timeout the variables accept, in seconds (one hour).
 pub const MAX_TIMEOUT_SECS: f64 = 3600.0;
 
@@ -76,6 +85,17 @@ impl AwsTimeouts {
             .operation_timeout(self.operation)
             .build()
     }
+}
+
+/// How long an import waits for the CA to be ACTIVE: [`ACTIVE_TIMEOUT_VAR`]
+/// through `get`, under the rules of [`AwsTimeouts::from_env`], else
+/// [`DEFAULT_ACTIVE_TIMEOUT`].
+pub fn active_timeout_from_lookup(
+    get: impl Fn(&str) -> Option<OsString>,
+) -> Result<Duration, AwsError> {
+    get(ACTIVE_TIMEOUT_VAR).map_or(Ok(DEFAULT_ACTIVE_TIMEOUT), |value| {
+        parse_seconds(ACTIVE_TIMEOUT_VAR, &value)
+    })
 }
 
 pub(super) fn parse_seconds(
