@@ -311,7 +311,7 @@ fn an_hsm_that_never_becomes_active_is_deleted_again_on_the_timeout() {
     let run = rootca(&p, &emulator, &["run", "reactivate.toml", "--yes"]);
     assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
     assert!(
-        run.stderr.contains("was not ACTIVE after")
+        run.stderr.contains("did not become ACTIVE within")
             && run
                 .stderr
                 .contains("this ceremony created was deleted again"),

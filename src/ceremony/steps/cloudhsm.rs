@@ -36,38 +36,31 @@ fn poll_interval() -> Duration {
         .map_or(Duration::from_secs(15), Duration::from_millis)
 }
 
-/// Polls `f` until it gives a value, within `timeout`, printing the state
-/// it sees when it changes; a timeout names what was waited for and the
-/// last state seen.
+/// Polls `f` until it gives a value, within `timeout`, the wait shown as
+/// [`crate::progress`] shows waits; a timeout names what was waited for
+/// and the last state seen.
 fn wait_for<T>(
     what: &str,
     target_state: &str,
     timeout: Duration,
     mut f: impl FnMut() -> Result<(Option<T>, String), StepError>,
 ) -> Result<(T, Duration), StepError> {
+    use crate::progress::{Poll, WaitError};
     let started = Instant::now();
-    let mut last = String::new();
-    loop {
-        let (value, state) = f()?;
-        if let Some(v) = value {
-            return Ok((v, started.elapsed()));
+    let value = crate::progress::wait_for(what, target_state, timeout, poll_interval(), || {
+        Ok::<_, StepError>(match f()? {
+            (Some(v), _) => Poll::Ready(v),
+            (None, state) => Poll::Pending(state),
+        })
+    })
+    .map_err(|e| match e {
+        WaitError::Poll { source, .. } => source,
+        e @ WaitError::TimedOut { .. } => {
+            StepError::TimedOut(format!("{e} (the file's wait_minutes)"))
         }
-        if state != last {
-            println!(
-                "      waiting for {what} to be {target_state}: now {state} ({} s of {} s)",
-                started.elapsed().as_secs(),
-                timeout.as_secs()
-            );
-            last = state;
-        }
-        if started.elapsed() >= timeout {
-            return Err(StepError::TimedOut(format!(
-                "{what} was not {target_state} after {} s (the file's wait_minutes); last seen: {last}",
-                timeout.as_secs()
-            )));
-        }
-        std::thread::sleep(poll_interval().min(timeout.saturating_sub(started.elapsed())));
-    }
+        e @ WaitError::Stopped { .. } => StepError::NotConfirmed(e.to_string()),
+    })?;
+    Ok((value, started.elapsed()))
 }
 
 /// The cluster read at the first step, with a client for the next ones.
