@@ -281,6 +281,20 @@ fn deactivate_reactivate_deactivate_with_the_key_proven_and_used_in_between() {
     );
     rootca(&p, &emulator, &["run", "deactivate2.toml", "--yes"]).ok();
     assert!(!token_present(&p));
+    // The backup kept is the one this deletion took, which holds the key as
+    // the session left it: never the previous deactivation's, however close.
+    let e = entries(&p, "out/deactivate-2.transcript.jsonl");
+    let second = e
+        .iter()
+        .find(|e| e["event"] == "Mark the backup never-expires" && e["status"] == "ok")
+        .unwrap()["details"]["backup"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_ne!(
+        second, backup,
+        "the first deactivation's backup was taken for the second's"
+    );
     for t in [
         "out/deactivate-1.transcript.jsonl",
         "out/reactivate-1.transcript.jsonl",

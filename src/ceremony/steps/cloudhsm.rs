@@ -186,9 +186,11 @@ pub fn delete_hsms_step(spec: &ClusterSpec) -> Step {
         .lasting()
 }
 
-/// The HSMs were deleted at `deleted_at`.
+/// The HSMs were deleted at `deleted_at`; the cluster had the backups
+/// `backups_before` then, so the backup the deletion takes is another.
 pub struct Deleted {
     pub deleted_at: SystemTime,
+    pub backups_before: Vec<String>,
 }
 
 pub fn delete_hsms(
@@ -207,6 +209,15 @@ pub fn delete_hsms(
         _ => None,
     }
     .unwrap_or_else(SystemTime::now);
+    let backups_before: Vec<String> = match &earlier {
+        Earlier::Done(d) => d.get("backups_before").and_then(|v| v.as_array()).map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect()
+        }),
+        _ => None,
+    }
+    .unwrap_or_else(|| cluster.backups.iter().map(|b| b.id.clone()).collect());
     let now = cluster.hsm.cluster(id)?;
     for h in now.hsms.iter().filter(|h| h.state != "DELETE_IN_PROGRESS") {
         cluster.hsm.delete_hsm(id, &h.id)?;
@@ -230,7 +241,10 @@ pub fn delete_hsms(
         .duration_since(SystemTime::UNIX_EPOCH)
         .map_or(0.0, |d| d.as_secs_f64());
     let ids: Vec<&str> = deleted.iter().map(|h| h.id.as_str()).collect();
-    Ok(Done::new(Deleted { deleted_at })
+    Ok(Done::new(Deleted {
+        deleted_at,
+        backups_before: backups_before.clone(),
+    })
         .say(vec![format!(
             "deleted {} ({} s until the cluster had no HSM)",
             ids.join(", "),
@@ -239,6 +253,7 @@ pub fn delete_hsms(
         .details(serde_json::json!({
             "deleted": hsms_json(&cluster.info.hsms),
             "deleted_at_unix": unix,
+            "backups_before": backups_before,
             "seconds_until_gone": took.as_secs_f64(),
         }))
         .changed(Change {
@@ -255,7 +270,7 @@ pub fn wait_backup_step(spec: &ClusterSpec) -> Step {
         "Wait for the backup the deletion took to be READY",
     )
     .details(vec![
-        "DescribeBackups until a backup of the cluster created at or after the deletion is READY"
+        "DescribeBackups until a backup of the cluster that was not there before the deletion is READY"
             .into(),
         format!("at most {} minutes", spec.wait.as_secs() / 60),
     ])
@@ -283,6 +298,7 @@ pub fn wait_backup(
             let backups = cluster.hsm.backups(id)?;
             let mut after: Vec<&BackupInfo> = backups
                 .iter()
+                .filter(|b| !deleted.backups_before.contains(&b.id))
                 .filter(|b| b.created.is_some_and(|c| c >= since))
                 .collect();
             after.sort_by_key(|b| std::cmp::Reverse(b.created));
