@@ -447,3 +447,63 @@ fn a_reactivation_killed_while_waiting_for_its_hsm_uses_that_hsm_when_run_again(
     let v: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
     assert_eq!(v["hsms"], 1, "one HSM, never a second: {}", status.stdout);
 }
+
+#[test]
+fn a_restored_key_that_is_not_the_root_certificates_is_refused_loudly() {
+    let emulator = Emulator::shared();
+    let p = with_root();
+    let other = with_root(); // another root, another key under the same label
+    std::fs::copy(
+        other.path().join("ca/root.pem"),
+        p.path().join("other-root.pem"),
+    )
+    .unwrap();
+    let cluster = online_cluster(&p, &emulator, &[]);
+    p.write("deactivate.toml", &deactivate_toml(&cluster, "out/off"));
+    rootca(&p, &emulator, &["run", "deactivate.toml", "--yes"]).ok();
+    p.write(
+        "reactivate.toml",
+        &reactivate_toml(&cluster, "out/on").replace("ca/root.pem", "other-root.pem"),
+    );
+    let run = rootca(&p, &emulator, &["run", "reactivate.toml", "--yes"]);
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr
+            .contains("is not the key of the issuer certificate other-root.pem")
+            && run.stderr.contains("created HSM hsm-")
+            && run
+                .stderr
+                .contains("aws cloudhsmv2 delete-hsm --cluster-id"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_cluster_without_hsm_or_ready_backup_is_not_reactivated() {
+    let emulator = Emulator::shared();
+    let p = with_root();
+    let run = emulator.python(
+        p.path(),
+        r#"
+import sys, boto3
+hsm = boto3.client("cloudhsmv2")
+tags = [{"Key": "rootca:emulator-state", "Value": "ACTIVE"}, {"Key": "rootca:emulator-polls", "Value": "0"}]
+print(hsm.create_cluster(HsmType="hsm2m.medium", SubnetIds=["subnet-0123456789abcdef0"], TagList=tags)["Cluster"]["ClusterId"])
+"#,
+        &[],
+    );
+    run.ok();
+    let cluster = run.stdout.trim().to_string();
+    p.write("reactivate.toml", &reactivate_toml(&cluster, "out/on"));
+    let run = rootca(&p, &emulator, &["run", "reactivate.toml", "--yes"]);
+    assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("has no HSM and no READY backup")
+            && run.stderr.contains("Nothing was changed"),
+        "{}",
+        run.stderr
+    );
+    let status = rootca(&p, &emulator, &["hsm", "status", "--cluster-id", &cluster]);
+    assert!(status.stdout.contains("NO BACKUP"), "{}", status.stdout);
+}
