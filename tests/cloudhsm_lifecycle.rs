@@ -507,3 +507,66 @@ print(hsm.create_cluster(HsmType="hsm2m.medium", SubnetIds=["subnet-0123456789ab
     let status = rootca(&p, &emulator, &["hsm", "status", "--cluster-id", &cluster]);
     assert!(status.stdout.contains("NO BACKUP"), "{}", status.stdout);
 }
+
+#[test]
+fn a_reactivation_reuses_the_zone_and_ip_of_the_hsm_the_last_deactivation_deleted() {
+    let emulator = Emulator::shared();
+    let p = with_root();
+    let cluster = online_cluster(&p, &emulator, &[]);
+    p.write("deactivate.toml", &deactivate_toml(&cluster, "out/off"));
+    rootca(&p, &emulator, &["run", "deactivate.toml", "--yes"]).ok();
+    let e = entries(&p, "out/off.transcript.jsonl");
+    let deleted = e
+        .iter()
+        .find(|e| e["event"] == "Delete every HSM of the cluster" && e["status"] == "ok")
+        .unwrap()["details"]["deleted"][0]
+        .clone();
+    let old_ip = deleted["eni_ip"].as_str().unwrap().to_string();
+
+    let text = reactivate_toml(&cluster, "out/on").replace(
+        "availability_zone = \"us-east-1a\"",
+        "previous_deactivation = \"out/off.transcript.jsonl\"",
+    );
+    p.write("reactivate.toml", &text);
+    let check = rootca(&p, &emulator, &["check", "reactivate.toml"]);
+    check.ok();
+    assert!(
+        check
+            .stdout
+            .contains(&format!("CreateHsm in us-east-1a at {old_ip}")),
+        "{}",
+        check.stdout
+    );
+    rootca(&p, &emulator, &["run", "reactivate.toml", "--yes"]).ok();
+    let status = rootca(
+        &p,
+        &emulator,
+        &["hsm", "status", "--cluster-id", &cluster, "--json"],
+    );
+    let v: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
+    assert_eq!(
+        v["cluster"]["hsms"][0]["eni_ip"],
+        old_ip.as_str(),
+        "{}",
+        status.stdout
+    );
+
+    // A transcript that is not this cluster's deactivation is refused at check.
+    p.write(
+        "wrong.toml",
+        &reactivate_toml(&cluster, "out/wrong").replace(
+            "availability_zone = \"us-east-1a\"",
+            "previous_deactivation = \"ca/root.transcript.jsonl\"",
+        ),
+    );
+    let wrong = rootca(&p, &emulator, &["check", "wrong.toml"]);
+    assert_eq!(wrong.code, 2, "{}", wrong.stderr);
+    assert!(
+        wrong.stderr.contains("cloudhsm.previous_deactivation")
+            && wrong
+                .stderr
+                .contains("is not the transcript of a deactivation of"),
+        "{}",
+        wrong.stderr
+    );
+}

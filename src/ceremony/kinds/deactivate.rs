@@ -27,6 +27,9 @@ pub(super) struct CloudHsmSection {
     pub ip_address: Option<String>,
     pub wait_minutes: Option<toml::Value>,
     pub client_command: Option<Vec<String>>,
+    /// reactivate: the transcript of the deactivation that deleted the
+    /// last HSM, whose Availability Zone and ENI IP the new HSM reuses.
+    pub previous_deactivation: Option<PathBuf>,
 }
 
 #[derive(Deserialize)]
@@ -119,6 +122,10 @@ fn load(src: &Source<'_>, p: &mut Problems<'_>) -> Result<Option<Box<dyn Kind>>,
         (
             "cloudhsm.client_command",
             f.cloudhsm.client_command.is_some(),
+        ),
+        (
+            "cloudhsm.previous_deactivation",
+            f.cloudhsm.previous_deactivation.is_some(),
         ),
     ] {
         if set {

@@ -74,7 +74,23 @@ fn load(src: &Source<'_>, p: &mut Problems<'_>) -> Result<Option<Box<dyn Kind>>,
     for arg in client_command.iter().flatten() {
         crate::ceremony::file::plain_text(arg, "cloudhsm.client_command", p);
     }
-    let cluster = cluster_spec(f.cloudhsm, p);
+    let mut inputs = Vec::new();
+    let mut section = f.cloudhsm;
+    if let Some(previous) = section.previous_deactivation.take() {
+        let path = crate::ceremony::file::resolve(src.dir, &previous);
+        match previous_hsm(&path, &section.cluster_id) {
+            Ok((az, ip, sha)) => {
+                section.availability_zone = section.availability_zone.or(az);
+                section.ip_address = section.ip_address.or(ip);
+                inputs.push((path, sha));
+            }
+            Err(problem) => p.add(
+                "cloudhsm.previous_deactivation",
+                format!("{}: {problem}", path.display()),
+            ),
+        }
+    }
+    let cluster = cluster_spec(section, p);
     let IssuerRead {
         label,
         path,
@@ -91,12 +107,50 @@ fn load(src: &Source<'_>, p: &mut Problems<'_>) -> Result<Option<Box<dyn Kind>>,
             cluster,
             client_command,
             key_label: label,
-            inputs: vec![(path.clone(), crate::output::sha256_hex(&file?))],
+            inputs: {
+                let mut all = inputs;
+                all.push((path.clone(), crate::output::sha256_hex(&file?)));
+                all
+            },
             certificate_path: path,
             certificate: certificate?,
             transcript,
         }) as Box<dyn Kind>)
     })())
+}
+
+/// The Availability Zone and ENI IP of the HSM a deactivation of this
+/// cluster deleted, from its transcript, which must verify; with the
+/// transcript's SHA-256.
+fn previous_hsm(
+    path: &Path,
+    cluster: &str,
+) -> Result<(Option<String>, Option<String>, String), String> {
+    crate::output::transcript::verify(path, None).map_err(|e| e.to_string())?;
+    let entries = crate::output::transcript::read_journal(path).map_err(|e| e.to_string())?;
+    let of_cluster = entries
+        .first()
+        .and_then(|e| e.details.get("file_content"))
+        .and_then(|c| c.as_str())
+        .is_some_and(|c| c.contains(cluster));
+    if !of_cluster {
+        return Err(format!(
+            "is not the transcript of a deactivation of {cluster}"
+        ));
+    }
+    let deleted = entries
+        .iter()
+        .rfind(|e| e.event == "Delete every HSM of the cluster" && e.status == "ok")
+        .ok_or("is not the transcript of a deactivation that deleted HSMs")?;
+    let hsm = &deleted.details["deleted"][0];
+    let text_of = |k: &str| hsm.get(k).and_then(|v| v.as_str()).map(str::to_string);
+    let bytes = crate::input::read_bounded(path, crate::input::limit::DOCUMENT)
+        .map_err(|e| format!("cannot be read: {e}"))?;
+    Ok((
+        text_of("availability_zone"),
+        text_of("eni_ip"),
+        crate::output::sha256_hex(&bytes),
+    ))
 }
 
 impl Kind for ReactivateCeremony {
