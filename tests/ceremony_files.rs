@@ -149,3 +149,65 @@ fn the_crl_ceremony_files_pass_check() {
         );
     }
 }
+
+#[test]
+fn the_lifecycle_ceremony_files_pass_check() {
+    for name in ["deactivate.toml", "practice/deactivate.toml"] {
+        let p = Practice::new();
+        p.write(
+            "deactivate.toml",
+            &ceremony_file(name).replace("CLUSTER_ID", "cluster-jxhlf7644ne"),
+        );
+        let check = p.rootca(&["check", "deactivate.toml"]);
+        assert_eq!(check.code, 0, "{name}:\n{}", check.stderr);
+        assert!(
+            check
+                .stdout
+                .contains("Delete every HSM of the cluster  [officer confirms]"),
+            "{}",
+            check.stdout
+        );
+    }
+    for name in ["reactivate.toml", "practice/reactivate.toml"] {
+        let p = Practice::new();
+        std::fs::create_dir_all(p.path().join("out")).unwrap();
+        openssl_fixed(
+            &[
+                "req",
+                "-x509",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:P-384",
+                "-nodes",
+                "-keyout",
+                "root.key",
+                "-subj",
+                "/C=US/O=Example Corp/CN=Example Corp Root CA G1",
+                "-days",
+                "7300",
+                "-addext",
+                "basicConstraints=critical,CA:TRUE,pathlen:1",
+                "-addext",
+                "keyUsage=critical,keyCertSign,cRLSign",
+                "-out",
+                "out/root-g1.pem",
+            ],
+            p.path(),
+        )
+        .ok();
+        p.write(
+            "reactivate.toml",
+            &ceremony_file(name).replace("CLUSTER_ID", "cluster-jxhlf7644ne"),
+        );
+        let check = p.rootca(&["check", "reactivate.toml"]);
+        assert_eq!(check.code, 0, "{name}:\n{}", check.stderr);
+        assert!(
+            check
+                .stdout
+                .contains("Prove the key signs as the root certificate's key"),
+            "{}",
+            check.stdout
+        );
+    }
+}
