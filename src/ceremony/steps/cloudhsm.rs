@@ -70,6 +70,29 @@ pub struct Cluster {
     pub backups: Vec<BackupInfo>,
 }
 
+impl Cluster {
+    /// DescribeClusters and DescribeBackups, the backups newest first.
+    fn read(aws: &AwsSettings, spec: &ClusterSpec) -> Result<Self, StepError> {
+        let hsm = CloudHsm::connect(aws)?;
+        let info = hsm.cluster(&spec.cluster_id)?;
+        let mut backups = hsm.backups(&spec.cluster_id)?;
+        backups.sort_by_key(|b| std::cmp::Reverse(b.created));
+        Ok(Self { hsm, info, backups })
+    }
+
+    /// The cluster as the first step shows and records it.
+    fn done(self) -> Done<Self> {
+        let say = describe(&self.info, &self.backups);
+        let details = serde_json::json!({
+            "cluster": self.info.id,
+            "state": self.info.state,
+            "hsms": hsms_json(&self.info.hsms),
+            "newest_ready_backup": self.backups.iter().find(|b| b.state == "READY").map(|b| b.id.clone()),
+        });
+        Done::new(self).say(say).details(details)
+    }
+}
+
 pub fn check_for_deactivation_step(spec: &ClusterSpec) -> Step {
     Step::new(CHECK_CLUSTER, "Read the cluster, its HSMs and its backups")
         .details(vec![
@@ -130,10 +153,7 @@ pub fn check_for_deactivation(
     spec: &ClusterSpec,
     earlier_deletion: bool,
 ) -> Result<Done<Cluster>, StepError> {
-    let hsm = CloudHsm::connect(aws)?;
-    let info = hsm.cluster(&spec.cluster_id)?;
-    let mut backups = hsm.backups(&spec.cluster_id)?;
-    backups.sort_by_key(|b| std::cmp::Reverse(b.created));
+    let Cluster { hsm, info, backups } = Cluster::read(aws, spec)?;
     let id = &spec.cluster_id;
     if info.state != "ACTIVE" {
         return Err(StepError::Refused(format!(
@@ -159,16 +179,7 @@ pub fn check_for_deactivation(
             h.id, h.state
         )));
     }
-    let say = describe(&info, &backups);
-    let details = serde_json::json!({
-        "cluster": id,
-        "state": info.state,
-        "hsms": hsms_json(&info.hsms),
-        "newest_ready_backup": backups.iter().find(|b| b.state == "READY").map(|b| b.id.clone()),
-    });
-    Ok(Done::new(Cluster { hsm, info, backups })
-        .say(say)
-        .details(details))
+    Ok(Cluster { hsm, info, backups }.done())
 }
 
 pub fn delete_hsms_step(spec: &ClusterSpec) -> Step {
@@ -369,10 +380,7 @@ pub fn check_for_reactivation(
     aws: &AwsSettings,
     spec: &ClusterSpec,
 ) -> Result<Done<Cluster>, StepError> {
-    let hsm = CloudHsm::connect(aws)?;
-    let info = hsm.cluster(&spec.cluster_id)?;
-    let mut backups = hsm.backups(&spec.cluster_id)?;
-    backups.sort_by_key(|b| std::cmp::Reverse(b.created));
+    let Cluster { hsm, info, backups } = Cluster::read(aws, spec)?;
     let id = &spec.cluster_id;
     if info.state != "ACTIVE" {
         return Err(StepError::Refused(format!(
@@ -397,16 +405,7 @@ pub fn check_for_reactivation(
             )));
         }
     }
-    let say = describe(&info, &backups);
-    let details = serde_json::json!({
-        "cluster": id,
-        "state": info.state,
-        "hsms": hsms_json(&info.hsms),
-        "newest_ready_backup": backups.iter().find(|b| b.state == "READY").map(|b| b.id.clone()),
-    });
-    Ok(Done::new(Cluster { hsm, info, backups })
-        .say(say)
-        .details(details))
+    Ok(Cluster { hsm, info, backups }.done())
 }
 
 pub fn create_hsm_step(spec: &ClusterSpec) -> Step {
