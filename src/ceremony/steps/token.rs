@@ -58,6 +58,9 @@ pub fn login(hsm: Option<Hsm>, spec: &HsmSpec) -> Result<Done<Session>, StepErro
         Some(hsm) => hsm,
         None => Hsm::open(&spec.module, &spec.token)?,
     };
+    // For kinds whose token appears only during the ceremony (reactivate),
+    // the first entry could not record it: this entry does.
+    let facts = hsm.token_facts(&spec.token).ok();
     let token = hsm.login(&spec.token, &spec.pin)?;
     let mut say = vec![format!("logged in to token \"{}\"", spec.token)];
     say.extend(spec.pin.warning());
@@ -66,6 +69,7 @@ pub fn login(hsm: Option<Hsm>, spec: &HsmSpec) -> Result<Done<Session>, StepErro
         .details(serde_json::json!({
             "module": spec.module,
             "token": spec.token,
+            "token_facts": facts,
             "pin": spec.pin.describe(),
             // Who entered a part, by role; never the parts.
             "pin_parts_entered_by": match &spec.pin {
