@@ -570,3 +570,39 @@ fn a_reactivation_reuses_the_zone_and_ip_of_the_hsm_the_last_deactivation_delete
         wrong.stderr
     );
 }
+
+#[test]
+fn without_the_right_to_keep_a_backup_nothing_is_deleted() {
+    let emulator = Emulator::shared();
+    let p = with_root();
+    let cluster = online_cluster(&p, &emulator, &[]);
+    // A backup to keep first: one deactivation and reactivation.
+    p.write("d1.toml", &deactivate_toml(&cluster, "out/d1"));
+    rootca(&p, &emulator, &["run", "d1.toml", "--yes"]).ok();
+    p.write("r1.toml", &reactivate_toml(&cluster, "out/r1"));
+    rootca(&p, &emulator, &["run", "r1.toml", "--yes"]).ok();
+    // The newest backup may expire again, and keeping it is denied.
+    emulator
+        .python(
+            p.path(),
+            "import sys, boto3\nhsm = boto3.client('cloudhsmv2')\n\
+             for _ in range(5):\n    hsm.describe_backups(Filters={'clusterIds': [sys.argv[1]]})\n\
+             bs = hsm.describe_backups(Filters={'clusterIds': [sys.argv[1]]}, SortAscending=False)['Backups']\n\
+             b = [b for b in bs if b['BackupState'] == 'READY'][0]\n\
+             hsm.modify_backup_attributes(BackupId=b['BackupId'], NeverExpires=False)\n\
+             hsm.tag_resource(ResourceId=sys.argv[1], TagList=[{'Key': 'rootca:emulator-fault', 'Value': 'access-denied:ModifyBackupAttributes'}])",
+            &[&cluster],
+        )
+        .ok();
+    p.write("d2.toml", &deactivate_toml(&cluster, "out/d2"));
+    let run = rootca(&p, &emulator, &["run", "d2.toml", "--yes"]);
+    assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("access denied") && run.stderr.contains("Nothing was changed"),
+        "{}",
+        run.stderr
+    );
+    assert!(token_present(&p), "an HSM was deleted");
+    let status = rootca(&p, &emulator, &["hsm", "status", "--cluster-id", &cluster]);
+    assert!(status.stdout.contains("ONLINE: 1 HSM"), "{}", status.stdout);
+}

@@ -96,9 +96,11 @@ impl RejectsInput for StepError {
             Self::Profile(e) => e.rejects_input(),
             Self::Output(e) => e.rejects_input(),
             Self::Aws(e) => e.rejects_input(),
+            // AWS said no before acting: access denied performs nothing.
             Self::CloudHsm(e) => matches!(
                 e,
                 crate::aws::cloudhsm::CloudHsmError::ClusterNotFound { .. }
+                    | crate::aws::cloudhsm::CloudHsmError::AccessDenied { .. }
             ),
             Self::TimedOut(_) => false,
             Self::IssuerKeyMismatch { .. } | Self::Refused(_) => true,

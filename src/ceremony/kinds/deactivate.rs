@@ -157,6 +157,7 @@ impl Kind for DeactivateCeremony {
     fn steps(&self) -> Vec<Step> {
         vec![
             cloudhsm::check_for_deactivation_step(&self.cluster),
+            cloudhsm::keep_previous_step(),
             cloudhsm::delete_hsms_step(&self.cluster),
             cloudhsm::wait_backup_step(&self.cluster),
             cloudhsm::keep_backup_step(),
@@ -167,6 +168,9 @@ impl Kind for DeactivateCeremony {
         let began = r.earlier(cloudhsm::DELETE_HSMS) != Earlier::NotRun;
         let cluster = r.step(cloudhsm::CHECK_CLUSTER, || {
             cloudhsm::check_for_deactivation(&self.aws, &self.cluster, began)
+        })?;
+        r.resuming(cloudhsm::KEEP_PREVIOUS, |_| {
+            cloudhsm::keep_previous(&cluster)
         })?;
         let deleted = r.resuming(cloudhsm::DELETE_HSMS, |earlier| {
             cloudhsm::delete_hsms(&cluster, &self.cluster, earlier)

@@ -15,6 +15,7 @@ pub const CHECK_CLUSTER: &str = "check-cluster";
 pub const DELETE_HSMS: &str = "delete-hsms";
 pub const WAIT_BACKUP: &str = "wait-backup";
 pub const KEEP_BACKUP: &str = "keep-backup";
+pub const KEEP_PREVIOUS: &str = "keep-previous-backup";
 pub const CREATE_HSM: &str = "create-hsm";
 
 /// `[cloudhsm]` of a lifecycle ceremony, validated.
@@ -599,4 +600,39 @@ pub fn configure_client(command: Option<&[String]>, ip: &str) -> Result<Done<()>
     Ok(Done::new(())
         .say(vec![format!("ran {}", args.join(" "))])
         .details(serde_json::json!({ "command": args })))
+}
+
+pub fn keep_previous_step() -> Step {
+    Step::new(
+        KEEP_PREVIOUS,
+        "Mark the newest backup never-expires before anything is deleted",
+    )
+    .details(vec![
+        "ModifyBackupAttributes NeverExpires = true on the cluster's newest READY backup, if it is not already".into(),
+        "so the deletion starts only once rootca is shown able to keep a backup from the retention policy; refused, nothing is deleted".into(),
+    ])
+    .lasting()
+}
+
+/// Keeps the newest READY backup forever, which also proves, before any
+/// HSM is deleted, that the backup the deletion takes can be kept too.
+pub fn keep_previous(cluster: &Cluster) -> Result<Done<()>, StepError> {
+    let Some(newest) = cluster.backups.iter().find(|b| b.state == "READY") else {
+        return Ok(Done::new(()).say(vec![
+            "no READY backup yet: the one the deletion takes will be the first".into(),
+        ]));
+    };
+    if newest.never_expires {
+        return Ok(Done::new(())
+            .say(vec![format!("backup {} never expires already", newest.id)])
+            .details(serde_json::json!({ "backup": newest.id })));
+    }
+    let kept = cluster.hsm.keep_forever(&newest.id)?;
+    Ok(Done::new(())
+        .say(vec![format!("backup {} now never expires", kept.id)])
+        .details(serde_json::json!({ "backup": kept }))
+        .changed(Change {
+            what: format!("marked backup {} never-expires", kept.id),
+            if_failed: "nothing to undo: it is an older backup of the root, kept".into(),
+        }))
 }
