@@ -231,8 +231,21 @@ pub fn delete_hsms(
     }
     .unwrap_or_else(|| cluster.backups.iter().map(|b| b.id.clone()).collect());
     let now = cluster.hsm.cluster(id)?;
+    let mut sent: Vec<&str> = Vec::new();
     for h in now.hsms.iter().filter(|h| h.state != "DELETE_IN_PROGRESS") {
-        cluster.hsm.delete_hsm(id, &h.id)?;
+        if let Err(e) = cluster.hsm.delete_hsm(id, &h.id) {
+            // Past the first deletion, a refusal is no longer "nothing changed".
+            return Err(if sent.is_empty() {
+                e.into()
+            } else {
+                StepError::NotConfirmed(format!(
+                    "DeleteHsm was sent for {} but then failed for {}: {e}",
+                    sent.join(", "),
+                    h.id
+                ))
+            });
+        }
+        sent.push(&h.id);
         crate::crash::point("deleted-an-hsm");
     }
     let (_, took) = wait_for(&format!("the HSMs of {id}"), "gone", spec.wait, || {
