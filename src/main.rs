@@ -222,6 +222,10 @@ enum HsmCommand {
         /// The price of one HSM-hour, for the cost of running HSMs.
         #[arg(long, value_name = "PRICE")]
         hourly_price: Option<f64>,
+        /// A folder of ceremony transcripts: the reactivations' give each
+        /// HSM's creation time, hence how long it has run.
+        #[arg(long, value_name = "DIR")]
+        transcripts: Option<PathBuf>,
         #[arg(long)]
         json: bool,
     },
@@ -369,9 +373,14 @@ fn hsm_status(
     aws: AwsArgs,
     cluster_id: &str,
     hourly_price: Option<f64>,
+    transcripts: Option<&std::path::Path>,
     json: bool,
 ) -> Result<(), Failure> {
     use rootca::aws::cloudhsm::{CloudHsm, CloudHsmError, status};
+    let created = match transcripts {
+        Some(dir) => hsms_created(dir)?,
+        None => Vec::new(),
+    };
     let failed = |e: CloudHsmError| match e {
         CloudHsmError::ClusterNotFound { .. } => Failure::Refused(e.to_string()),
         other => Failure::Failed(other.to_string()),
@@ -384,7 +393,7 @@ fn hsm_status(
     let hsm = CloudHsm::connect(&settings).map_err(failed)?;
     let cluster = hsm.cluster(cluster_id).map_err(failed)?;
     let backups = hsm.backups(cluster_id).map_err(failed)?;
-    let s = status(cluster, backups, hourly_price);
+    let s = status(cluster, backups, hourly_price).with_created(&created);
     if json {
         let mut v = serde_json::to_value(&s)
             .map_err(|e| Failure::Failed(format!("cannot write the status: {e}")))?;
@@ -396,6 +405,39 @@ fn hsm_status(
         print!("{}", shown_lines(&s.render_text()));
     }
     Ok(())
+}
+
+/// The HSMs the reactivations recorded in `dir` created, with when: the
+/// transcripts that verify, newest entry for each HSM.
+fn hsms_created(dir: &std::path::Path) -> Result<Vec<(String, std::time::SystemTime)>, Failure> {
+    let list = std::fs::read_dir(dir)
+        .map_err(|e| Failure::Refused(format!("--transcripts {}: {e}", dir.display())))?;
+    let mut found = Vec::new();
+    for entry in list.flatten() {
+        let path = entry.path();
+        if !path.to_string_lossy().ends_with(".transcript.jsonl")
+            || transcript::verify(&path, None).is_err()
+        {
+            continue;
+        }
+        let Ok(entries) = transcript::read_journal(&path) else {
+            continue;
+        };
+        for e in entries.iter().filter(|e| {
+            e.event == "Create one HSM, restoring the newest backup" && e.status == "ok"
+        }) {
+            if let (Some(id), Some(at)) = (
+                e.details.get("hsm").and_then(|v| v.as_str()),
+                e.details.get("created_at_unix").and_then(|v| v.as_f64()),
+            ) {
+                found.push((
+                    id.to_string(),
+                    std::time::UNIX_EPOCH + std::time::Duration::from_secs_f64(at),
+                ));
+            }
+        }
+    }
+    Ok(found)
 }
 
 fn print_json(v: &serde_json::Value) {
@@ -545,9 +587,10 @@ fn dispatch(command: Command) -> Result<(), Failure> {
                 HsmCommand::Status {
                     cluster_id,
                     hourly_price,
+                    transcripts,
                     json,
                 },
-        } => hsm_status(aws, &cluster_id, hourly_price, json),
+        } => hsm_status(aws, &cluster_id, hourly_price, transcripts.as_deref(), json),
         Command::Transcript {
             command:
                 TranscriptCommand::Verify {

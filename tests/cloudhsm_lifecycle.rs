@@ -256,6 +256,31 @@ fn deactivate_reactivate_deactivate_with_the_key_proven_and_used_in_between() {
     );
     let v: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
     assert_eq!(v["hsms"], 1, "{}", status.stdout);
+    // How long it has run, from the reactivation's transcript, and its cost.
+    let status = rootca(
+        &p,
+        &emulator,
+        &[
+            "hsm",
+            "status",
+            "--cluster-id",
+            &cluster,
+            "--transcripts",
+            "out",
+            "--hourly-price",
+            "1.85",
+        ],
+    );
+    status.ok();
+    assert!(
+        status.stdout.contains("ONLINE: 1 HSM running for ")
+            && status
+                .stdout
+                .contains("so far and 1.85 per hour at 1.85 per HSM-hour")
+            && status.stdout.contains(" ago)"),
+        "{}",
+        status.stdout
+    );
 
     // The restored key signs: the CRL ceremony completes and openssl agrees.
     rootca(&p, &emulator, &["run", "crl.toml", "--yes"]).ok();

@@ -81,9 +81,10 @@ pub struct HsmInfo {
     pub state: String,
     pub availability_zone: Option<String>,
     pub eni_ip: Option<String>,
-    /// When it was created, where the service says (the API gives no
-    /// creation time of an HSM; rootca learns it from its own transcripts).
-    #[serde(skip)]
+    /// When it was created, when known: the API gives no creation time of
+    /// an HSM; rootca learns it from the transcript of the reactivation
+    /// that created it ([`Status::with_created`]).
+    #[serde(serialize_with = "rfc3339_opt")]
     pub created: Option<SystemTime>,
 }
 
@@ -177,7 +178,38 @@ pub fn status(
     }
 }
 
+/// How long, as a person says it: "3 h 12 min", "47 min", "20 s".
+fn duration_text(d: Duration) -> String {
+    let s = d.as_secs();
+    match (s / 3600, (s % 3600) / 60) {
+        (0, 0) => format!("{s} s"),
+        (0, m) => format!("{m} min"),
+        (h, m) => format!("{h} h {m} min"),
+    }
+}
+
 impl Status {
+    /// Sets the creation times the transcripts of reactivations give, as
+    /// (HSM ID, created) pairs, for the running time and its cost.
+    pub fn with_created(mut self, known: &[(String, SystemTime)]) -> Self {
+        for h in &mut self.cluster.hsms {
+            if let Some((_, t)) = known.iter().find(|(id, _)| *id == h.id) {
+                h.created = Some(*t);
+            }
+        }
+        self
+    }
+
+    /// The longest an HSM of the cluster has run, when known.
+    fn running(&self) -> Option<Duration> {
+        self.cluster
+            .hsms
+            .iter()
+            .filter_map(|h| h.created)
+            .filter_map(|t| SystemTime::now().duration_since(t).ok())
+            .max()
+    }
+
     /// The one line that says where the root stands.
     pub fn verdict_line(&self) -> String {
         match &self.verdict {
@@ -193,12 +225,23 @@ impl Status {
                 self.cluster.retention.as_deref().unwrap_or("none set")
             ),
             Verdict::Online { hsms } => {
-                let cost = self
-                    .hourly_price
-                    .map(|p| format!(", {:.2} per hour at {p:.2} per HSM-hour", p * *hsms as f64))
+                let running = self.running();
+                let time = running
+                    .map(|d| format!(" for {}", duration_text(d)))
                     .unwrap_or_default();
+                let cost = match (self.hourly_price, running) {
+                    (Some(p), Some(d)) => format!(
+                        ", {:.2} so far and {:.2} per hour at {p:.2} per HSM-hour",
+                        p * d.as_secs_f64() / 3600.0,
+                        p * *hsms as f64
+                    ),
+                    (Some(p), None) => {
+                        format!(", {:.2} per hour at {p:.2} per HSM-hour", p * *hsms as f64)
+                    }
+                    (None, _) => String::new(),
+                };
                 format!(
-                    "ONLINE: {hsms} HSM{} running{cost}; take the root offline when the session ends (rootca run deactivate.toml)",
+                    "ONLINE: {hsms} HSM{} running{time}{cost}; take the root offline when the session ends (rootca run deactivate.toml)",
                     if *hsms == 1 { "" } else { "s" }
                 )
             }
@@ -222,9 +265,16 @@ impl Status {
             let _ = writeln!(s, "HSMs        none");
         }
         for h in &c.hsms {
+            let since = h
+                .created
+                .map(|t| {
+                    let d = SystemTime::now().duration_since(t).unwrap_or_default();
+                    format!(", created {} ({} ago)", rfc3339(t), duration_text(d))
+                })
+                .unwrap_or_default();
             let _ = writeln!(
                 s,
-                "HSM         {} {} in {} at {}",
+                "HSM         {} {} in {} at {}{since}",
                 h.id,
                 h.state,
                 h.availability_zone.as_deref().unwrap_or("?"),
@@ -622,6 +672,18 @@ mod tests {
                 .starts_with("ONLINE: 1 HSM running, 1.60 per hour"),
             "{}",
             s.verdict_line()
+        );
+    }
+
+    #[test]
+    fn an_hsm_whose_creation_a_transcript_gives_shows_how_long_it_ran_and_its_cost() {
+        let two_hours_ago = SystemTime::now() - Duration::from_secs(2 * 3600 + 5 * 60);
+        let s = status(cluster(&["ACTIVE"]), Vec::new(), Some(2.0))
+            .with_created(&[("hsm-abcdefghijk".into(), two_hours_ago)]);
+        let line = s.verdict_line();
+        assert!(
+            line.starts_with("ONLINE: 1 HSM running for 2 h 5 min, 4.17 so far and 2.00 per hour"),
+            "{line}"
         );
     }
 

@@ -500,7 +500,9 @@ pub fn create_hsm(
         "hsm": hsm.id,
         "availability_zone": hsm.availability_zone,
         "how": how,
-        "created_at_unix": SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64()),
+        // When the HSM began to cost: known for one created now (for one
+        // adopted after a kill, a little later than the truth).
+        "created_at_unix": created_here.then(|| SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64())),
     }));
     if created_here {
         done = done.changed(Change {
