@@ -505,6 +505,29 @@ fn a_restored_key_that_is_not_the_root_certificates_is_refused_loudly() {
 }
 
 #[test]
+fn a_restored_token_without_the_key_is_refused_loudly() {
+    let emulator = Emulator::shared();
+    let p = with_root();
+    let cluster = online_cluster(&p, &emulator, &[]);
+    p.write("deactivate.toml", &deactivate_toml(&cluster, "out/off"));
+    rootca(&p, &emulator, &["run", "deactivate.toml", "--yes"]).ok();
+    p.write(
+        "reactivate.toml",
+        &reactivate_toml(&cluster, "out/on")
+            .replace("key_label = \"root\"", "key_label = \"root-g2\""),
+    );
+    let run = rootca(&p, &emulator, &["run", "reactivate.toml", "--yes"]);
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr
+            .contains("labelled \"root-g2\", found 0 private and 0 public")
+            && run.stderr.contains("created HSM hsm-"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
 fn a_cluster_without_hsm_or_ready_backup_is_not_reactivated() {
     let emulator = Emulator::shared();
     let p = with_root();
