@@ -206,7 +206,8 @@ impl Status {
             .hsms
             .iter()
             .filter_map(|h| h.created)
-            .filter_map(|t| SystemTime::now().duration_since(t).ok())
+            // A creation time ahead of this clock (another machine's) counts as just now.
+            .map(|t| SystemTime::now().duration_since(t).unwrap_or_default())
             .max()
     }
 
