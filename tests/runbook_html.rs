@@ -75,7 +75,11 @@ fn script_html(p: &Practice, file: &str, html: &str) -> PathBuf {
 /// foot of a page comes from the runbook's CSS.
 fn print_to_pdf(html: &Path, pdf: &Path) {
     let profile = tempfile::tempdir().unwrap();
+    // The browser and poppler judge the page, which holds no date: they
+    // run on the real clock even when the suite runs under faketime, which
+    // makes Chromium crawl.
     let mut child = Command::new("chromium")
+        .env_remove("LD_PRELOAD")
         .env("HOME", profile.path())
         .env("XDG_CONFIG_HOME", profile.path().join("config"))
         .env("XDG_CACHE_HOME", profile.path().join("cache"))
@@ -125,9 +129,13 @@ fn print_to_pdf(html: &Path, pdf: &Path) {
 }
 
 fn poppler(tool: &str, args: &[&str]) -> String {
-    let out = Command::new(tool).args(args).output().unwrap_or_else(|e| {
-        panic!("{tool} must be installed (poppler-utils, scripts/bootstrap): {e}")
-    });
+    let out = Command::new(tool)
+        .env_remove("LD_PRELOAD")
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| {
+            panic!("{tool} must be installed (poppler-utils, scripts/bootstrap): {e}")
+        });
     assert!(
         out.status.success(),
         "{tool} {args:?}: {}",
