@@ -27,7 +27,14 @@ fn private_keys(p: &Practice, label: &str) -> usize {
 
 /// Starts `rootca run FILE --yes` stopped at `point` (the debug build's
 /// crash points), waits until it is there, and kills it with SIGKILL.
-fn kill_at(mut command: Command, point: &str) {
+fn kill_at(command: Command, point: &str) {
+    let mut child = pause_at(command, point);
+    child.kill().unwrap(); // SIGKILL: no destructor, no cleanup runs.
+    child.wait().unwrap();
+}
+
+/// Starts `command` stopped at `point` and hands back the process there.
+fn pause_at(mut command: Command, point: &str) -> std::process::Child {
     command
         .env("ROOTCA_TEST_PAUSE", point)
         .stdin(Stdio::null())
@@ -60,9 +67,8 @@ fn kill_at(mut command: Command, point: &str) {
         assert!(Instant::now() < deadline, "never reached {point}");
         std::thread::sleep(Duration::from_millis(20));
     }
-    child.kill().unwrap(); // SIGKILL: no destructor, no cleanup runs.
-    child.wait().unwrap();
-    reader.join().unwrap();
+    drop(reader);
+    child
 }
 
 fn rootca_command(p: &Practice, args: &[&str]) -> Command {
@@ -572,4 +578,42 @@ fn the_officer_confirms_the_resume_at_the_terminal_and_a_no_changes_nothing() {
     assert_eq!(private_keys(&p, "confirmed"), 1);
     p.rootca(&["transcript", "verify", "out/root.transcript.jsonl"])
         .ok();
+}
+
+#[test]
+fn check_tells_a_running_ceremony_from_an_interrupted_one() {
+    let p = Practice::new();
+    p.write(
+        "root.toml",
+        &root_toml("busy", "ec-p256", "ecdsa-sha256", "root"),
+    );
+    let mut child = pause_at(
+        rootca_command(&p, &["run", "root.toml", "--yes"]),
+        "after-step-2",
+    );
+    let check = p.rootca(&["check", "root.toml"]);
+    check.ok();
+    assert!(
+        check
+            .stdout
+            .contains("A rootca process is running this ceremony now"),
+        "{}",
+        check.stdout
+    );
+    let run = p.rootca(&["run", "root.toml", "--yes"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("is held by another rootca process"),
+        "{}",
+        run.stderr
+    );
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let check = p.rootca(&["check", "root.toml"]);
+    assert!(
+        check.stdout.contains("An interrupted run of this ceremony"),
+        "{}",
+        check.stdout
+    );
+    assert_eq!(private_keys(&p, "busy"), 1);
 }

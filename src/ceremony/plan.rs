@@ -172,11 +172,19 @@ impl Plan {
             return String::new();
         };
         let mut s = String::new();
-        let _ = writeln!(
-            s,
-            "\nAn interrupted run of this ceremony left its journal {}:",
-            i.journal.display()
-        );
+        if i.running {
+            let _ = writeln!(
+                s,
+                "\nA rootca process is running this ceremony now (it holds the journal {}); where it stands:",
+                i.journal.display()
+            );
+        } else {
+            let _ = writeln!(
+                s,
+                "\nAn interrupted run of this ceremony left its journal {}:",
+                i.journal.display()
+            );
+        }
         let steps: Vec<(u32, String)> = self
             .steps
             .iter()

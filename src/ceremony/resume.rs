@@ -27,13 +27,22 @@ pub enum Earlier {
 pub struct Interrupted {
     pub journal: PathBuf,
     pub entries: Vec<Entry>,
+    /// Another rootca process holds the journal: the ceremony is not
+    /// interrupted but running now.
+    pub running: bool,
 }
 
 impl Interrupted {
     pub fn read(journal: &Path) -> Result<Self, TranscriptError> {
+        // The running process holds it locked; a shared lock tells, and is
+        // let go at once.
+        let running = std::fs::File::open(journal)
+            .map(|f| matches!(f.try_lock_shared(), Err(std::fs::TryLockError::WouldBlock)))
+            .unwrap_or(false);
         Ok(Self {
             journal: journal.to_path_buf(),
             entries: read_journal(journal)?,
+            running,
         })
     }
 
@@ -41,6 +50,7 @@ impl Interrupted {
         Self {
             journal: journal.to_path_buf(),
             entries,
+            running: false,
         }
     }
 
