@@ -604,12 +604,19 @@ fn a_temporary_copy_left_without_a_journal_is_named_by_check() {
         &root_toml("leftover", "ec-p256", "ecdsa-sha256", "root"),
     );
     std::fs::create_dir_all(p.path().join("out")).unwrap();
-    p.write("out/.rootca-AbC123.partial", "half a certificate");
+    // Another ceremony's copy in the same folder is none of this one's business.
+    p.write(
+        "out/.rootca-issuing-ca.pem.XyZ789.partial",
+        "another ceremony's",
+    );
+    p.rootca(&["check", "root.toml"]).ok();
+    p.write("out/.rootca-root.pem.AbC123.partial", "half a certificate");
     let run = p.rootca(&["check", "root.toml"]);
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(
-        run.stderr.contains("out/.rootca-AbC123.partial is a temporary copy left by a rootca run that was killed while writing"),
+        run.stderr.contains("out/.rootca-root.pem.AbC123.partial is a temporary copy left by a rootca run that was killed while writing"),
         "{}",
         run.stderr
     );
+    assert!(!run.stderr.contains("issuing-ca"), "{}", run.stderr);
 }

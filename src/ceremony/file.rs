@@ -249,7 +249,7 @@ fn load_with(path: &Path, outputs_must_be_absent: bool) -> Result<Ceremony, Cere
                 )),
             }
         }
-        leftovers_found = leftovers(&p.outputs);
+        leftovers_found = crate::output::leftover_copies(&p.outputs);
         if interrupted.is_none() {
             for (field, path) in std::mem::take(&mut p.existing) {
                 p.add(&field, format!("{} already exists; rootca never overwrites a file, so move it away or name another", path.display()));
@@ -341,31 +341,6 @@ pub(super) fn output(dir: &Path, p: &Path, field: &str, problems: &mut Problems)
         Ok(_) => {}
     }
     full
-}
-
-/// rootca's own temporary copies (`.rootca-*.partial`) left in the
-/// outputs' folders by a run that was killed while writing.
-pub(super) fn leftovers(outputs: &[PathBuf]) -> Vec<PathBuf> {
-    let mut dirs: Vec<&Path> = outputs.iter().filter_map(|o| o.parent()).collect();
-    dirs.sort();
-    dirs.dedup();
-    let mut found = Vec::new();
-    for dir in dirs {
-        let Ok(list) = std::fs::read_dir(dir) else {
-            continue;
-        };
-        for entry in list.flatten() {
-            let name = entry.file_name().to_string_lossy().into_owned();
-            if name.starts_with(".rootca-")
-                && name.ends_with(".partial")
-                && entry.file_type().is_ok_and(|t| t.is_file())
-            {
-                found.push(entry.path());
-            }
-        }
-    }
-    found.sort();
-    found
 }
 
 pub(super) fn hsm_spec(s: &HsmSection, dir: &Path, p: &mut Problems) -> Option<HsmSpec> {

@@ -61,6 +61,45 @@ pub fn fingerprint_groups(bytes: &[u8]) -> String {
     hex_groups(&Sha256::digest(bytes))
 }
 
+/// The start of the name of rootca's temporary copy of `path`, beside it:
+/// `.rootca-NAME.`, then random letters and `.partial`. It names the file it
+/// is for, so leftovers are told apart from another ceremony's in the same
+/// folder.
+fn temporary_prefix(path: &Path) -> String {
+    format!(
+        ".rootca-{}.",
+        path.file_name().unwrap_or_default().to_string_lossy()
+    )
+}
+
+/// rootca's temporary copies of `outputs` that a killed run left beside
+/// them (never those of other files in the same folders), sorted.
+pub fn leftover_copies(outputs: &[PathBuf]) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    for output in outputs {
+        let dir = output
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        let prefix = temporary_prefix(output);
+        let Ok(list) = std::fs::read_dir(dir) else {
+            continue;
+        };
+        for entry in list.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.starts_with(&prefix)
+                && name.ends_with(".partial")
+                && entry.file_type().is_ok_and(|t| t.is_file())
+            {
+                found.push(entry.path());
+            }
+        }
+    }
+    found.sort();
+    found.dedup();
+    found
+}
+
 /// Files written to temporary names beside their destinations, placed all
 /// together by `commit`.
 #[derive(Default)]
@@ -80,8 +119,9 @@ impl Staged {
             .filter(|p| !p.as_os_str().is_empty())
             .unwrap_or(Path::new("."));
         std::fs::create_dir_all(dir).map_err(write)?;
+        let prefix = temporary_prefix(path);
         let mut tmp = tempfile::Builder::new()
-            .prefix(".rootca-")
+            .prefix(&prefix)
             .suffix(".partial")
             .tempfile_in(dir)
             .map_err(write)?;
