@@ -620,3 +620,47 @@ fn a_temporary_copy_left_without_a_journal_is_named_by_check() {
     );
     assert!(!run.stderr.contains("issuing-ca"), "{}", run.stderr);
 }
+
+#[test]
+fn a_fifo_where_the_journal_goes_is_refused_without_waiting_on_it() {
+    let p = Practice::new();
+    p.write(
+        "root.toml",
+        &root_toml("fifo", "ec-p256", "ecdsa-sha256", "root"),
+    );
+    std::fs::create_dir_all(p.path().join("out")).unwrap();
+    let made = std::process::Command::new("mkfifo")
+        .arg(p.path().join("out/root.transcript.jsonl.partial"))
+        .status()
+        .unwrap();
+    assert!(made.success());
+    for command in ["check", "run"] {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_rootca"))
+            .env("SOFTHSM2_CONF", &p.conf)
+            .current_dir(p.path())
+            .args([command, "root.toml", "--yes"][..if command == "run" { 3 } else { 2 }].iter())
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Opening a FIFO for reading waits for a writer: a minute means it did.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while child.try_wait().unwrap().is_none() {
+            if std::time::Instant::now() > deadline {
+                child.kill().unwrap();
+                panic!("rootca {command} waited on the FIFO");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        let run: common::Run = child.wait_with_output().unwrap().into();
+        assert_eq!(run.code, 2, "{command}: {}", run.stderr);
+        assert!(
+            run.stderr
+                .contains("root.transcript.jsonl.partial is not a regular file"),
+            "{command}: {}",
+            run.stderr
+        );
+    }
+    assert_eq!(key_count(&p, "fifo"), 0);
+}

@@ -4,7 +4,9 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::output::transcript::{Entry, RecordedChange, TranscriptError, read_journal};
+use crate::output::transcript::{
+    Entry, RecordedChange, TranscriptError, open_regular, read_journal,
+};
 
 /// The statuses a step's entry can have.
 pub const STARTED: &str = "started";
@@ -34,14 +36,15 @@ pub struct Interrupted {
 
 impl Interrupted {
     pub fn read(journal: &Path) -> Result<Self, TranscriptError> {
+        let entries = read_journal(journal)?;
         // The running process holds it locked; a shared lock tells, and is
         // let go at once.
-        let running = std::fs::File::open(journal)
+        let running = open_regular(journal)
             .map(|f| matches!(f.try_lock_shared(), Err(std::fs::TryLockError::WouldBlock)))
             .unwrap_or(false);
         Ok(Self {
             journal: journal.to_path_buf(),
-            entries: read_journal(journal)?,
+            entries,
             running,
         })
     }

@@ -435,14 +435,32 @@ fn read_entries(path: &Path, file: &File) -> Result<Vec<(Entry, String)>, Transc
 /// The entries of a journal, read without taking it over: for `check`
 /// and `--abandon` to say what an interrupted ceremony did.
 pub fn read_journal(journal: &Path) -> Result<Vec<Entry>, TranscriptError> {
-    let file = File::open(journal).map_err(|source| OutputError::Read {
-        path: journal.to_path_buf(),
-        source,
-    })?;
+    let file = open_regular(journal)?;
     Ok(read_entries(journal, &file)?
         .into_iter()
         .map(|(e, _)| e)
         .collect())
+}
+
+/// Opens `path` for reading only if it is a regular file, not through a
+/// link: opening a FIFO would wait for a writer for ever.
+pub fn open_regular(path: &Path) -> Result<File, TranscriptError> {
+    let read_error = |source| OutputError::Read {
+        path: path.to_path_buf(),
+        source,
+    };
+    let meta = std::fs::symlink_metadata(path).map_err(read_error)?;
+    if !meta.is_file() {
+        return Err(TranscriptError::NotAFile {
+            path: path.to_path_buf(),
+            kind: if meta.file_type().is_symlink() {
+                "a symbolic link"
+            } else {
+                "not a regular file"
+            },
+        });
+    }
+    Ok(File::open(path).map_err(read_error)?)
 }
 
 /// What `rootca transcript verify` found.
