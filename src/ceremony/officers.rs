@@ -118,11 +118,6 @@ impl Room {
         self.confirm_by
     }
 
-    /// Whether a terminal is there to ask at.
-    pub fn has_terminal(&self) -> bool {
-        self.terminal.is_some()
-    }
-
     /// Writes `prompt` to the terminal and reads one line from it; None
     /// without a terminal or at its end.
     pub fn ask(&mut self, prompt: &str) -> Option<String> {
@@ -137,7 +132,8 @@ impl Room {
     }
 
     /// Asks for the confirmation of step `number`: `Some(names)` of those
-    /// who confirmed (empty under `--yes`), None if it was refused.
+    /// who confirmed (empty under `--yes` and for a single confirmation),
+    /// None if it was refused.
     pub fn confirm(&mut self, number: u32, title: &str) -> Option<Vec<String>> {
         if self.people.yes {
             return Some(Vec::new());
@@ -147,12 +143,13 @@ impl Room {
             let answer = self.ask(&format!(
                 "\n  Step {number}: {title}.\n  Type \"yes\" to go on, anything else stops the ceremony: "
             ))?;
-            return (answer == "yes")
-                .then(|| self.people.officers.first().cloned().into_iter().collect());
+            // One confirmation is not attributed to a name: nothing says
+            // which of the officers present typed it.
+            return (answer == "yes").then(Vec::new);
         }
         let need = self.confirm_by as usize;
         let mut confirmed: Vec<String> = Vec::new();
-        let _ = self.ask_nothing(&format!(
+        let _ = self.tell(&format!(
             "\n  Step {number}: {title}.\n  {need} officers confirm it, each typing their own name and then \"yes\".\n"
         ));
         while confirmed.len() < need {
@@ -169,7 +166,7 @@ impl Room {
                 confirmed.len() + 1
             ))?;
             let Some(officer) = left.into_iter().find(|o| *o == who) else {
-                let _ = self.ask_nothing(&format!(
+                let _ = self.tell(&format!(
                     "  \"{}\" is not an officer named for this ceremony who has yet to confirm; the ceremony stops.\n",
                     shown(&who)
                 ));
@@ -188,7 +185,7 @@ impl Room {
     }
 
     /// Writes to the terminal without waiting for an answer.
-    fn ask_nothing(&mut self, text: &str) -> Option<()> {
+    fn tell(&mut self, text: &str) -> Option<()> {
         let (tty, _) = self.terminal.as_mut()?;
         write!(tty, "{text}").ok()?;
         tty.flush().ok()
