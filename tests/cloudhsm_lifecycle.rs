@@ -417,6 +417,20 @@ fn access_denied_half_way_names_what_was_done_and_a_rerun_finishes() {
     // The fault fires once: run again, the ceremony resumes and finishes.
     let again = rootca(&p, &emulator, &["run", "deactivate.toml", "--yes"]);
     again.ok();
+    // The resumed run's record of the deletion still names the HSM the
+    // first run deleted, whose zone and IP a reactivation reuses.
+    let e = entries(&p, "out/off.transcript.jsonl");
+    let deletions: Vec<&serde_json::Value> = e
+        .iter()
+        .filter(|e| e["event"] == "Delete every HSM of the cluster" && e["status"] == "ok")
+        .collect();
+    assert_eq!(deletions.len(), 2, "the first run's and the resumed run's");
+    for d in deletions {
+        let id = d["details"]["deleted"][0]["id"]
+            .as_str()
+            .unwrap_or_default();
+        assert!(id.starts_with("hsm-"), "{d}");
+    }
     let status = rootca(&p, &emulator, &["hsm", "status", "--cluster-id", &cluster]);
     assert!(
         status.stdout.contains("(never expires)"),

@@ -95,6 +95,15 @@ impl Interrupted {
         found
     }
 
+    /// The details of the first entry that says step `number` was done:
+    /// what the world was when the ceremony first saw it.
+    pub fn first_done(&self, number: u32) -> Option<serde_json::Value> {
+        self.entries
+            .iter()
+            .find(|e| e.step == Some(number) && e.status == OK)
+            .map(|e| e.details.clone())
+    }
+
     /// The highest step number done.
     pub fn last_done(&self) -> Option<u32> {
         self.entries

@@ -100,6 +100,12 @@ impl Run<'_> {
             .map_or(Earlier::NotRun, |e| e.earlier(step.number))
     }
 
+    /// The details the interrupted run first recorded for step `id`.
+    pub fn first_recorded(&self, id: StepId) -> Option<serde_json::Value> {
+        let step = self.plan.steps.iter().find(|s| s.id == id)?;
+        self.earlier.as_ref()?.first_done(step.number)
+    }
+
     /// Runs the plan's next step, which must be `id`, with `f`, and hands
     /// back what the step produced. A step that can have a lasting effect
     /// and that an interrupted run began must go through

@@ -172,8 +172,11 @@ impl Kind for DeactivateCeremony {
         r.resuming(cloudhsm::KEEP_PREVIOUS, |_| {
             cloudhsm::keep_previous(&cluster)
         })?;
+        let first_seen = r
+            .first_recorded(cloudhsm::CHECK_CLUSTER)
+            .and_then(|d| d.get("hsms").cloned());
         let deleted = r.resuming(cloudhsm::DELETE_HSMS, |earlier| {
-            cloudhsm::delete_hsms(&cluster, &self.cluster, earlier)
+            cloudhsm::delete_hsms(&cluster, &self.cluster, earlier, first_seen)
         })?;
         let backup = r.step(cloudhsm::WAIT_BACKUP, || {
             cloudhsm::wait_backup(&cluster, &self.cluster, &deleted)

@@ -205,10 +205,13 @@ pub struct Deleted {
     pub backups_before: Vec<String>,
 }
 
+/// `first_seen`: the HSMs the first run of this ceremony found (from its
+/// journal), which a resume deletes the rest of but records all of.
 pub fn delete_hsms(
     cluster: &Cluster,
     spec: &ClusterSpec,
     earlier: Earlier,
+    first_seen: Option<serde_json::Value>,
 ) -> Result<Done<Deleted>, StepError> {
     let id = &spec.cluster_id;
     // A resumed deletion keeps the time it began: the backup is looked
@@ -261,11 +264,21 @@ pub fn delete_hsms(
         };
         Ok((c.hsms.is_empty().then_some(()), state))
     })?;
-    let deleted: Vec<&HsmInfo> = cluster.info.hsms.iter().collect();
+    // What was deleted, as the journal knows it on a resume (the HSMs
+    // deleted before the interruption are no longer in the cluster).
+    let deleted = match &earlier {
+        Earlier::Done(d) => d.get("deleted").cloned(),
+        _ => None,
+    }
+    .or(first_seen)
+    .unwrap_or_else(|| hsms_json(&cluster.info.hsms));
     let unix = deleted_at
         .duration_since(SystemTime::UNIX_EPOCH)
         .map_or(0.0, |d| d.as_secs_f64());
-    let ids: Vec<&str> = deleted.iter().map(|h| h.id.as_str()).collect();
+    let ids: Vec<&str> = deleted
+        .as_array()
+        .map(|a| a.iter().filter_map(|h| h.get("id")?.as_str()).collect())
+        .unwrap_or_default();
     Ok(Done::new(Deleted {
         deleted_at,
         backups_before: backups_before.clone(),
@@ -276,7 +289,7 @@ pub fn delete_hsms(
             took.as_secs()
         )])
         .details(serde_json::json!({
-            "deleted": hsms_json(&cluster.info.hsms),
+            "deleted": deleted,
             "deleted_at_unix": unix,
             "backups_before": backups_before,
             "seconds_until_gone": took.as_secs_f64(),
