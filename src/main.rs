@@ -377,8 +377,14 @@ fn hsm_status(
     json: bool,
 ) -> Result<(), Failure> {
     use rootca::aws::cloudhsm::{CloudHsm, CloudHsmError, status};
+    if let Some(p) = hourly_price.filter(|p| !(p.is_finite() && *p > 0.0)) {
+        return Err(Failure::Refused(format!(
+            "--hourly-price {p} is not a price: give what one HSM-hour costs, a number above 0"
+        )));
+    }
     let created = match transcripts {
-        Some(dir) => hsms_created(dir)?,
+        Some(dir) => rootca::ceremony::steps::cloudhsm::created_hsms(dir)
+            .map_err(|e| Failure::Refused(format!("--transcripts {}: {e}", dir.display())))?,
         None => Vec::new(),
     };
     let failed = |e: CloudHsmError| match e {
@@ -405,39 +411,6 @@ fn hsm_status(
         print!("{}", shown_lines(&s.render_text()));
     }
     Ok(())
-}
-
-/// The HSMs the reactivations recorded in `dir` created, with when: the
-/// transcripts that verify, newest entry for each HSM.
-fn hsms_created(dir: &std::path::Path) -> Result<Vec<(String, std::time::SystemTime)>, Failure> {
-    let list = std::fs::read_dir(dir)
-        .map_err(|e| Failure::Refused(format!("--transcripts {}: {e}", dir.display())))?;
-    let mut found = Vec::new();
-    for entry in list.flatten() {
-        let path = entry.path();
-        if !path.to_string_lossy().ends_with(".transcript.jsonl")
-            || transcript::verify(&path, None).is_err()
-        {
-            continue;
-        }
-        let Ok(entries) = transcript::read_journal(&path) else {
-            continue;
-        };
-        for e in entries.iter().filter(|e| {
-            e.event == "Create one HSM, restoring the newest backup" && e.status == "ok"
-        }) {
-            if let (Some(id), Some(at)) = (
-                e.details.get("hsm").and_then(|v| v.as_str()),
-                e.details.get("created_at_unix").and_then(|v| v.as_f64()),
-            ) {
-                found.push((
-                    id.to_string(),
-                    std::time::UNIX_EPOCH + std::time::Duration::from_secs_f64(at),
-                ));
-            }
-        }
-    }
-    Ok(found)
 }
 
 fn print_json(v: &serde_json::Value) {

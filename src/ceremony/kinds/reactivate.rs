@@ -140,7 +140,9 @@ fn previous_hsm(
     }
     let deleted = entries
         .iter()
-        .rfind(|e| e.event == "Delete every HSM of the cluster" && e.status == "ok")
+        .rfind(|e| {
+            e.event == cloudhsm::DELETE_HSMS_TITLE && e.status == crate::ceremony::resume::OK
+        })
         .ok_or("is not the transcript of a deactivation that deleted HSMs")?;
     let hsm = &deleted.details["deleted"][0];
     let text_of = |k: &str| hsm.get(k).and_then(|v| v.as_str()).map(str::to_string);

@@ -18,6 +18,11 @@ pub const KEEP_BACKUP: &str = "keep-backup";
 pub const KEEP_PREVIOUS: &str = "keep-previous-backup";
 pub const CREATE_HSM: &str = "create-hsm";
 
+/// The titles transcripts record these steps under, which later
+/// ceremonies and `hsm status` read back.
+pub const DELETE_HSMS_TITLE: &str = "Delete every HSM of the cluster";
+pub const CREATE_HSM_TITLE: &str = "Create one HSM, restoring the newest backup";
+
 /// `[cloudhsm]` of a lifecycle ceremony, validated.
 #[derive(Debug, Clone)]
 pub struct ClusterSpec {
@@ -184,7 +189,7 @@ pub fn check_for_deactivation(
 }
 
 pub fn delete_hsms_step(spec: &ClusterSpec) -> Step {
-    Step::new(DELETE_HSMS, "Delete every HSM of the cluster")
+    Step::new(DELETE_HSMS, DELETE_HSMS_TITLE)
         .details(vec![
             "DeleteHsm for each HSM; their IDs, Availability Zones and ENI IPs are recorded, so reactivation can reuse the IP".into(),
             format!(
@@ -436,7 +441,7 @@ pub fn check_for_reactivation(
 }
 
 pub fn create_hsm_step(spec: &ClusterSpec) -> Step {
-    Step::new(CREATE_HSM, "Create one HSM, restoring the newest backup")
+    Step::new(CREATE_HSM, CREATE_HSM_TITLE)
         .details(vec![
             format!(
                 "CreateHsm in {}{}",
@@ -663,4 +668,36 @@ pub fn keep_previous(cluster: &Cluster) -> Result<Done<()>, StepError> {
             what: format!("marked backup {} never-expires", kept.id),
             if_failed: "nothing to undo: it is an older backup of the root, kept".into(),
         }))
+}
+
+/// The HSMs the reactivations whose transcripts are in `dir` created, with
+/// when: only transcripts that verify count. The CloudHSM API gives no
+/// creation time of an HSM; these are rootca's own records of it.
+pub fn created_hsms(dir: &std::path::Path) -> std::io::Result<Vec<(String, SystemTime)>> {
+    use crate::output::transcript::{read_journal, verify};
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir)?.flatten() {
+        let path = entry.path();
+        if !path.to_string_lossy().ends_with(".transcript.jsonl") || verify(&path, None).is_err() {
+            continue;
+        }
+        let Ok(entries) = read_journal(&path) else {
+            continue;
+        };
+        for e in entries
+            .iter()
+            .filter(|e| e.event == CREATE_HSM_TITLE && e.status == crate::ceremony::resume::OK)
+        {
+            if let (Some(id), Some(at)) = (
+                e.details.get("hsm").and_then(|v| v.as_str()),
+                e.details.get("created_at_unix").and_then(|v| v.as_f64()),
+            ) {
+                found.push((
+                    id.to_string(),
+                    SystemTime::UNIX_EPOCH + Duration::from_secs_f64(at),
+                ));
+            }
+        }
+    }
+    Ok(found)
 }
