@@ -879,3 +879,28 @@ fn command_paths_are_unique() {
     let unique: BTreeSet<&String> = paths.iter().collect();
     assert_eq!(unique.len(), paths.len(), "{paths:?}");
 }
+
+#[test]
+fn hsm_status_refuses_an_hourly_price_that_is_not_one_before_any_call() {
+    let dir = tempfile::tempdir().unwrap();
+    for price in ["-1", "0", "NaN"] {
+        let run = rootca(
+            dir.path(),
+            &[
+                "hsm",
+                "status",
+                "--cluster-id",
+                "cluster-jxhlf7644ne",
+                "--hourly-price",
+                price,
+            ],
+            &[],
+        );
+        assert_eq!(run.code, 2, "{price}: {}", run.stderr);
+        assert!(
+            run.stderr.contains("is not a price"),
+            "{price}: {}",
+            run.stderr
+        );
+    }
+}
