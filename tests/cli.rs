@@ -884,16 +884,10 @@ fn command_paths_are_unique() {
 fn hsm_status_refuses_an_hourly_price_that_is_not_one_before_any_call() {
     let dir = tempfile::tempdir().unwrap();
     for price in ["-1", "0", "NaN"] {
+        let arg = format!("--hourly-price={price}");
         let run = rootca(
             dir.path(),
-            &[
-                "hsm",
-                "status",
-                "--cluster-id",
-                "cluster-jxhlf7644ne",
-                "--hourly-price",
-                price,
-            ],
+            &["hsm", "status", "--cluster-id", "cluster-jxhlf7644ne", &arg],
             &[],
         );
         assert_eq!(run.code, 2, "{price}: {}", run.stderr);
