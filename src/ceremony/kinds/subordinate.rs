@@ -148,7 +148,7 @@ pub enum CsrSource {
         ignored: Vec<String>,
     },
     /// Fetched with GetCertificateAuthorityCsr during the ceremony's
-    /// first step, and checked then, before the HSM is opened.
+    /// first step, and checked then, before anyone logs in to the HSM.
     PrivateCa { arn: String },
 }
 
@@ -583,7 +583,7 @@ impl Kind for SubordinateCeremony {
 
     /// The ceremony as it happens, top to bottom.
     fn run(&self, r: &mut Run<'_>) -> Result<(), CeremonyError> {
-        // Everything Private CA could refuse is learnt before the HSM opens.
+        // Everything Private CA could refuse is learnt before anyone logs in to the HSM (the runner has only read the token's description for the first entry).
         let checked: Option<CheckedCa> = match self.private_ca_arn() {
             Some(arn) => {
                 // On a resume after the signing, the CA may already be

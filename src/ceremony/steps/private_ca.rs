@@ -1,4 +1,4 @@
-//! AWS Private CA around a ceremony: learn before the HSM is opened
+//! AWS Private CA around a ceremony: learn before anyone logs in to the HSM
 //! everything that could make Private CA refuse, and install the signed
 //! certificate at the end.
 
