@@ -67,6 +67,15 @@ print(cid)
     run.stdout.trim().to_string()
 }
 
+/// `online_cluster`, then taken offline by a deactivate ceremony whose
+/// transcript is out/off.transcript.jsonl: the state between sessions.
+fn offline_cluster(p: &Practice, emulator: &Emulator) -> String {
+    let cluster = online_cluster(p, emulator, &[]);
+    p.write("deactivate.toml", &deactivate_toml(&cluster, "out/off"));
+    rootca(p, emulator, &["run", "deactivate.toml", "--yes"]).ok();
+    cluster
+}
+
 fn rootca(p: &Practice, emulator: &Emulator, args: &[&str]) -> Run {
     let mut command = Command::new(env!("CARGO_BIN_EXE_rootca"));
     command
@@ -334,9 +343,7 @@ fn deactivate_reactivate_deactivate_with_the_key_proven_and_used_in_between() {
 fn an_hsm_that_never_becomes_active_is_deleted_again_on_the_timeout() {
     let emulator = Emulator::shared();
     let p = with_root();
-    let cluster = online_cluster(&p, &emulator, &[]);
-    p.write("deactivate.toml", &deactivate_toml(&cluster, "out/off"));
-    rootca(&p, &emulator, &["run", "deactivate.toml", "--yes"]).ok();
+    let cluster = offline_cluster(&p, &emulator);
     emulator
         .python(
             p.path(),
@@ -443,9 +450,7 @@ fn access_denied_half_way_names_what_was_done_and_a_rerun_finishes() {
 fn a_reactivation_killed_while_waiting_for_its_hsm_uses_that_hsm_when_run_again() {
     let emulator = Emulator::shared();
     let p = with_root();
-    let cluster = online_cluster(&p, &emulator, &[]);
-    p.write("deactivate.toml", &deactivate_toml(&cluster, "out/off"));
-    rootca(&p, &emulator, &["run", "deactivate.toml", "--yes"]).ok();
+    let cluster = offline_cluster(&p, &emulator);
     p.write("reactivate.toml", &reactivate_toml(&cluster, "out/on"));
     let mut command = Command::new(env!("CARGO_BIN_EXE_rootca"));
     command
@@ -497,9 +502,7 @@ fn a_restored_key_that_is_not_the_root_certificates_is_refused_loudly() {
         p.path().join("other-root.pem"),
     )
     .unwrap();
-    let cluster = online_cluster(&p, &emulator, &[]);
-    p.write("deactivate.toml", &deactivate_toml(&cluster, "out/off"));
-    rootca(&p, &emulator, &["run", "deactivate.toml", "--yes"]).ok();
+    let cluster = offline_cluster(&p, &emulator);
     p.write(
         "reactivate.toml",
         &reactivate_toml(&cluster, "out/on").replace("ca/root.pem", "other-root.pem"),
@@ -522,9 +525,7 @@ fn a_restored_key_that_is_not_the_root_certificates_is_refused_loudly() {
 fn a_restored_token_without_the_key_is_refused_loudly() {
     let emulator = Emulator::shared();
     let p = with_root();
-    let cluster = online_cluster(&p, &emulator, &[]);
-    p.write("deactivate.toml", &deactivate_toml(&cluster, "out/off"));
-    rootca(&p, &emulator, &["run", "deactivate.toml", "--yes"]).ok();
+    let cluster = offline_cluster(&p, &emulator);
     p.write(
         "reactivate.toml",
         &reactivate_toml(&cluster, "out/on")
@@ -574,9 +575,7 @@ print(hsm.create_cluster(HsmType="hsm2m.medium", SubnetIds=["subnet-0123456789ab
 fn a_reactivation_reuses_the_zone_and_ip_of_the_hsm_the_last_deactivation_deleted() {
     let emulator = Emulator::shared();
     let p = with_root();
-    let cluster = online_cluster(&p, &emulator, &[]);
-    p.write("deactivate.toml", &deactivate_toml(&cluster, "out/off"));
-    rootca(&p, &emulator, &["run", "deactivate.toml", "--yes"]).ok();
+    let cluster = offline_cluster(&p, &emulator);
     let e = entries(&p, "out/off.transcript.jsonl");
     let deleted = e
         .iter()
