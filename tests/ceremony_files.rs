@@ -19,6 +19,38 @@ fn ceremony_file(name: &str) -> String {
     .unwrap()
 }
 
+/// A stand-in root in out/root-g1.pem (P-384, key in root.key), valid for
+/// twenty years from 2026-01-01 whatever day the test runs.
+fn stand_in_root(p: &Practice) {
+    openssl_fixed(
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-384",
+            "-nodes",
+            "-keyout",
+            "root.key",
+            "-subj",
+            "/C=US/O=Example Corp/CN=Example Corp Root CA G1",
+            "-days",
+            "7300",
+            "-addext",
+            "basicConstraints=critical,CA:TRUE,pathlen:1",
+            "-addext",
+            "keyUsage=critical,keyCertSign,cRLSign",
+            "-addext",
+            "subjectKeyIdentifier=hash",
+            "-out",
+            "out/root-g1.pem",
+        ],
+        p.path(),
+    )
+    .ok();
+}
+
 #[test]
 fn the_root_ceremony_files_pass_check() {
     for name in ["root.toml", "practice/root.toml"] {
@@ -43,33 +75,8 @@ fn the_subordinate_ceremony_files_pass_check() {
         let p = Practice::new();
         std::fs::create_dir_all(p.path().join("in")).unwrap();
         std::fs::create_dir_all(p.path().join("out")).unwrap();
-        // A stand-in root valid for twenty years from 2026-01-01 (whatever
-        // day the test runs), and a CSR.
-        openssl_fixed(
-            &[
-                "req",
-                "-x509",
-                "-newkey",
-                "ec",
-                "-pkeyopt",
-                "ec_paramgen_curve:P-384",
-                "-nodes",
-                "-keyout",
-                "root.key",
-                "-subj",
-                "/C=US/O=Example Corp/CN=Example Corp Root CA G1",
-                "-days",
-                "7300",
-                "-addext",
-                "basicConstraints=critical,CA:TRUE,pathlen:1",
-                "-addext",
-                "keyUsage=critical,keyCertSign,cRLSign",
-                "-out",
-                "out/root-g1.pem",
-            ],
-            p.path(),
-        )
-        .ok();
+        // A stand-in root and a CSR.
+        stand_in_root(&p);
         openssl(
             &[
                 "req",
@@ -107,34 +114,7 @@ fn the_crl_ceremony_files_pass_check() {
     for name in ["crl.toml", "practice/crl.toml"] {
         let p = Practice::new();
         std::fs::create_dir_all(p.path().join("out")).unwrap();
-        // A stand-in root valid for twenty years from 2026-01-01.
-        openssl_fixed(
-            &[
-                "req",
-                "-x509",
-                "-newkey",
-                "ec",
-                "-pkeyopt",
-                "ec_paramgen_curve:P-384",
-                "-nodes",
-                "-keyout",
-                "root.key",
-                "-subj",
-                "/C=US/O=Example Corp/CN=Example Corp Root CA G1",
-                "-days",
-                "7300",
-                "-addext",
-                "basicConstraints=critical,CA:TRUE,pathlen:1",
-                "-addext",
-                "keyUsage=critical,keyCertSign,cRLSign",
-                "-addext",
-                "subjectKeyIdentifier=hash",
-                "-out",
-                "out/root-g1.pem",
-            ],
-            p.path(),
-        )
-        .ok();
+        stand_in_root(&p);
         // The practice file's dates are filled in by the practice script.
         let text = ceremony_file(name)
             .replace("THIS_UPDATE", "2026-12-01T00:00:00Z")
@@ -171,31 +151,7 @@ fn the_lifecycle_ceremony_files_pass_check() {
     for name in ["reactivate.toml", "practice/reactivate.toml"] {
         let p = Practice::new();
         std::fs::create_dir_all(p.path().join("out")).unwrap();
-        openssl_fixed(
-            &[
-                "req",
-                "-x509",
-                "-newkey",
-                "ec",
-                "-pkeyopt",
-                "ec_paramgen_curve:P-384",
-                "-nodes",
-                "-keyout",
-                "root.key",
-                "-subj",
-                "/C=US/O=Example Corp/CN=Example Corp Root CA G1",
-                "-days",
-                "7300",
-                "-addext",
-                "basicConstraints=critical,CA:TRUE,pathlen:1",
-                "-addext",
-                "keyUsage=critical,keyCertSign,cRLSign",
-                "-out",
-                "out/root-g1.pem",
-            ],
-            p.path(),
-        )
-        .ok();
+        stand_in_root(&p);
         p.write(
             "reactivate.toml",
             &ceremony_file(name).replace("CLUSTER_ID", "cluster-jxhlf7644ne"),
