@@ -126,20 +126,7 @@ fn openssl(dir: &Path, args: &[&str]) {
     );
 }
 
-const OPENSSL_CONFIG: &str = "\
-[req]
-distinguished_name = dn
-[dn]
-[root]
-basicConstraints = critical, CA:TRUE
-keyUsage = critical, keyCertSign, cRLSign
-subjectKeyIdentifier = hash
-[sub]
-basicConstraints = critical, CA:TRUE, pathlen:0
-keyUsage = critical, keyCertSign, cRLSign
-subjectKeyIdentifier = hash
-authorityKeyIdentifier = keyid:always
-";
+use common::OPENSSL_CA_CONFIG as OPENSSL_CONFIG;
 
 /// A self-signed P-384 root made with openssl, able to sign subordinates.
 struct TestRoot {

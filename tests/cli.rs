@@ -365,20 +365,7 @@ fn errors_under_json_are_a_json_object_and_text_with_the_same_exit_codes() {
 // ---------------------------------------------------------------------------
 // --json of the Private CA commands, against the emulator
 
-const OPENSSL_CONFIG: &str = "\
-[req]
-distinguished_name = dn
-[dn]
-[root]
-basicConstraints = critical, CA:TRUE
-keyUsage = critical, keyCertSign, cRLSign
-subjectKeyIdentifier = hash
-[sub]
-basicConstraints = critical, CA:TRUE, pathlen:0
-keyUsage = critical, keyCertSign, cRLSign
-subjectKeyIdentifier = hash
-authorityKeyIdentifier = keyid:always
-";
+use common::OPENSSL_CA_CONFIG as OPENSSL_CONFIG;
 
 /// A software root (`root.pem`, `root.key`) in `dir`, at the fixture clock.
 fn software_root(dir: &Path) {

@@ -530,3 +530,20 @@ impl Interactive {
 
 /// The confirmation prompt rootca prints before an officer-confirmed step.
 pub const PROMPT: &str = "Type \"yes\" to go on";
+
+/// An openssl configuration for software CAs in tests: `-extensions root`
+/// for a self-signed root, `sub` for a subordinate it signs.
+pub const OPENSSL_CA_CONFIG: &str = "\
+[req]
+distinguished_name = dn
+[dn]
+[root]
+basicConstraints = critical, CA:TRUE
+keyUsage = critical, keyCertSign, cRLSign
+subjectKeyIdentifier = hash
+[sub]
+basicConstraints = critical, CA:TRUE, pathlen:0
+keyUsage = critical, keyCertSign, cRLSign
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+";
