@@ -87,6 +87,17 @@ fn rootca(p: &Practice, emulator: &Emulator, args: &[&str]) -> Run {
     command.output().unwrap().into()
 }
 
+/// `rootca hsm status --json` of `cluster`, which must succeed.
+fn status_json(p: &Practice, emulator: &Emulator, cluster: &str) -> serde_json::Value {
+    let status = rootca(
+        p,
+        emulator,
+        &["hsm", "status", "--cluster-id", cluster, "--json"],
+    );
+    status.ok();
+    serde_json::from_str(&status.stdout).unwrap()
+}
+
 fn token_present(p: &Practice) -> bool {
     p.pkcs11_tool(&["--list-token-slots"])
         .stdout
@@ -203,13 +214,7 @@ fn deactivate_reactivate_deactivate_with_the_key_proven_and_used_in_between() {
         .to_string();
     assert!(backup.starts_with("backup-"), "{backup}");
     assert_eq!(kept["details"]["backup"]["never_expires"], true);
-    let status = rootca(
-        &p,
-        &emulator,
-        &["hsm", "status", "--cluster-id", &cluster, "--json"],
-    );
-    status.ok();
-    let v: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
+    let v = status_json(&p, &emulator, &cluster);
     assert_eq!(v["verdict"], "offline");
     assert_eq!(v["backup"], backup.as_str());
     assert_eq!(
@@ -258,13 +263,8 @@ fn deactivate_reactivate_deactivate_with_the_key_proven_and_used_in_between() {
         "{}",
         again.stdout
     );
-    let status = rootca(
-        &p,
-        &emulator,
-        &["hsm", "status", "--cluster-id", &cluster, "--json"],
-    );
-    let v: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
-    assert_eq!(v["hsms"], 1, "{}", status.stdout);
+    let v = status_json(&p, &emulator, &cluster);
+    assert_eq!(v["hsms"], 1, "{}", v);
     // How long it has run, from the reactivation's transcript, and its cost.
     let status = rootca(
         &p,
@@ -367,12 +367,7 @@ fn an_hsm_that_never_becomes_active_is_deleted_again_on_the_timeout() {
     // Nothing left running: once the deletion settles the cluster has no HSM.
     let mut hsms = 1;
     for _ in 0..10 {
-        let status = rootca(
-            &p,
-            &emulator,
-            &["hsm", "status", "--cluster-id", &cluster, "--json"],
-        );
-        let v: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
+        let v = status_json(&p, &emulator, &cluster);
         hsms = v["cluster"]["hsms"].as_array().unwrap().len();
         if hsms == 0 {
             break;
@@ -483,13 +478,8 @@ fn a_reactivation_killed_while_waiting_for_its_hsm_uses_that_hsm_when_run_again(
         "{}",
         again.stdout
     );
-    let status = rootca(
-        &p,
-        &emulator,
-        &["hsm", "status", "--cluster-id", &cluster, "--json"],
-    );
-    let v: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
-    assert_eq!(v["hsms"], 1, "one HSM, never a second: {}", status.stdout);
+    let v = status_json(&p, &emulator, &cluster);
+    assert_eq!(v["hsms"], 1, "one HSM, never a second: {}", v);
 }
 
 #[test]
@@ -599,18 +589,8 @@ fn a_reactivation_reuses_the_zone_and_ip_of_the_hsm_the_last_deactivation_delete
         check.stdout
     );
     rootca(&p, &emulator, &["run", "reactivate.toml", "--yes"]).ok();
-    let status = rootca(
-        &p,
-        &emulator,
-        &["hsm", "status", "--cluster-id", &cluster, "--json"],
-    );
-    let v: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
-    assert_eq!(
-        v["cluster"]["hsms"][0]["eni_ip"],
-        old_ip.as_str(),
-        "{}",
-        status.stdout
-    );
+    let v = status_json(&p, &emulator, &cluster);
+    assert_eq!(v["cluster"]["hsms"][0]["eni_ip"], old_ip.as_str(), "{}", v);
 
     // A transcript that is not this cluster's deactivation is refused at check.
     p.write(
