@@ -18,6 +18,7 @@ pub mod crl_publish;
 pub mod hsm;
 pub mod input;
 pub mod inspect;
+pub mod interrupt;
 pub mod manpage;
 pub mod output;
 pub mod profile;

@@ -647,3 +647,628 @@ fn without_the_right_to_keep_a_backup_nothing_is_deleted() {
     let status = rootca(&p, &emulator, &["hsm", "status", "--cluster-id", &cluster]);
     assert!(status.stdout.contains("ONLINE: 1 HSM"), "{}", status.stdout);
 }
+
+fn session_toml(cluster: &str, out: &str, ceremonies: &[&str]) -> String {
+    format!(
+        r#"ceremony = "session"
+name = "Yearly session"
+
+[hsm]
+module = "{MODULE}"
+token = "{TOKEN}"
+pin = {{ file = "pin.txt" }}
+
+[cloudhsm]
+cluster_id = "{cluster}"
+previous_deactivation = "out/off.transcript.jsonl"
+wait_minutes = 0.2
+client_command = ["true"]
+
+[verify]
+key_label = "root"
+certificate = "ca/root.pem"
+
+[session]
+ceremonies = {ceremonies:?}
+
+[outputs]
+transcript = "{out}.transcript.jsonl"
+"#
+    )
+}
+
+/// The emulator's view of a region: its clusters (ID, state, HSM count)
+/// and its backups (ID, state, never-expires, source backup).
+fn region(p: &Practice, emulator: &Emulator, name: &str) -> serde_json::Value {
+    let run = emulator.python(
+        p.path(),
+        r#"
+import json, sys, boto3
+hsm = boto3.client("cloudhsmv2", region_name=sys.argv[1])
+clusters = [{"id": c["ClusterId"], "state": c["State"], "hsms": len(c["Hsms"])}
+            for c in hsm.describe_clusters()["Clusters"]]
+backups = [{"id": b["BackupId"], "state": b["BackupState"], "never_expires": b.get("NeverExpires"),
+            "source": b.get("SourceBackup"), "cluster": b.get("ClusterId")}
+           for b in hsm.describe_backups()["Backups"]]
+print(json.dumps({"clusters": clusters, "backups": backups}))
+"#,
+        &[name],
+    );
+    run.ok();
+    serde_json::from_str(run.stdout.trim()).unwrap()
+}
+
+/// The emulator's state of one source cluster: its HSMs and backups.
+fn source_state(p: &Practice, emulator: &Emulator, cluster: &str) -> serde_json::Value {
+    let all = region(p, emulator, "us-east-1");
+    let backups: Vec<&serde_json::Value> = all["backups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|b| b["cluster"] == cluster)
+        .collect();
+    let clusters: Vec<&serde_json::Value> = all["clusters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["id"] == cluster)
+        .collect();
+    serde_json::json!({ "clusters": clusters, "backups": backups })
+}
+
+#[test]
+fn a_yearly_session_brings_the_root_back_signs_a_crl_and_takes_it_offline() {
+    let emulator = Emulator::shared();
+    let p = with_root();
+    let cluster = offline_cluster(&p, &emulator);
+    let backups_before = status_json(&p, &emulator, &cluster)["backups"]
+        .as_array()
+        .unwrap()
+        .len();
+    p.write("crl.toml", &crl_toml("out/crl-1"));
+    p.write(
+        "session.toml",
+        &session_toml(&cluster, "out/session", &["crl.toml"]),
+    );
+
+    // The plan shows the CRL ceremony's own steps inside the session's.
+    let check = rootca(&p, &emulator, &["check", "session.toml"]);
+    check.ok();
+    for line in [
+        "Create one HSM, restoring the newest backup",
+        "Run the crl ceremony crl.toml",
+        "Sign the CRL with the root key",
+        "Read the cluster before taking the root offline",
+        "Record the HSM time the session cost",
+    ] {
+        assert!(check.stdout.contains(line), "{line}:\n{}", check.stdout);
+    }
+
+    let run = rootca(&p, &emulator, &["run", "session.toml", "--yes"]);
+    run.ok();
+    // The CRL the session's ceremony signed verifies under the root.
+    common::openssl(
+        &[
+            "crl",
+            "-inform",
+            "DER",
+            "-in",
+            "out/crl-1.crl",
+            "-CAfile",
+            "ca/root.pem",
+            "-noout",
+            "-verify",
+        ],
+        p.path(),
+    )
+    .ok();
+    rootca(
+        &p,
+        &emulator,
+        &["transcript", "verify", "out/crl-1.transcript.jsonl"],
+    )
+    .ok();
+    rootca(
+        &p,
+        &emulator,
+        &["transcript", "verify", "out/session.transcript.jsonl"],
+    )
+    .ok();
+
+    // Offline again: no HSM, the token gone, one more backup, never expiring.
+    let status = status_json(&p, &emulator, &cluster);
+    assert_eq!(
+        status["cluster"]["hsms"].as_array().unwrap().len(),
+        0,
+        "{status}"
+    );
+    assert!(!token_present(&p));
+    let backups = status["backups"].as_array().unwrap();
+    assert_eq!(backups.len(), backups_before + 1, "{status}");
+    assert!(
+        backups.iter().all(|b| b["never_expires"] == true),
+        "{status}"
+    );
+
+    // The transcript names the CRL ceremony's transcript and last hash,
+    // and what the HSM time cost.
+    let entries = entries(&p, "out/session.transcript.jsonl");
+    let ran = entries
+        .iter()
+        .find(|e| e["event"] == "Run the crl ceremony crl.toml" && e["status"] == "ok")
+        .expect("the CRL ceremony's entry");
+    assert_eq!(ran["details"]["last_hash"].as_str().unwrap().len(), 64);
+    let cost = entries
+        .iter()
+        .find(|e| e["event"] == "Record the HSM time the session cost")
+        .unwrap();
+    let minutes = cost["details"]["hsm_minutes"].as_f64().unwrap();
+    let parts = cost["details"]["waiting_for_aws_minutes"].as_f64().unwrap()
+        + cost["details"]["in_ceremonies_minutes"].as_f64().unwrap()
+        + cost["details"]["other_minutes"].as_f64().unwrap();
+    assert!(minutes > 0.0 && (minutes - parts).abs() < 1e-6, "{cost}");
+    assert_eq!(entries.last().unwrap()["event"], "ceremony complete");
+}
+
+#[test]
+fn a_session_whose_ceremony_is_refused_still_ends_with_the_root_offline() {
+    let emulator = Emulator::shared();
+    let p = with_root();
+    let cluster = offline_cluster(&p, &emulator);
+    // Valid as a file, refused when run: the key labelled "root" is not
+    // the key of this other root's certificate.
+    let other = with_root();
+    std::fs::copy(
+        other.path().join("ca/root.pem"),
+        p.path().join("other-root.pem"),
+    )
+    .unwrap();
+    p.write(
+        "crl.toml",
+        &crl_toml("out/crl-1").replace(
+            "certificate = \"ca/root.pem\"",
+            "certificate = \"other-root.pem\"",
+        ),
+    );
+    p.write("crl-2.toml", &crl_toml("out/crl-2"));
+    p.write(
+        "session.toml",
+        &session_toml(&cluster, "out/session", &["crl.toml", "crl-2.toml"]),
+    );
+    rootca(&p, &emulator, &["check", "session.toml"]).ok();
+    let run = rootca(&p, &emulator, &["run", "session.toml", "--yes"]);
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    for said in [
+        "(Run the crl ceremony crl.toml) failed: `rootca run",
+        "was refused (exit 2)",
+        "the root was taken offline again",
+        "has no HSM",
+        "there is nothing to resume",
+    ] {
+        assert!(run.stderr.contains(said), "{said}:\n{}", run.stderr);
+    }
+    assert!(
+        run.stdout.contains("not run: step 9 failed"),
+        "{}",
+        run.stdout
+    );
+    assert!(!p.path().join("out/crl-2.crl").exists());
+    assert!(!p.path().join("out/crl-1.crl").exists());
+
+    let status = status_json(&p, &emulator, &cluster);
+    assert_eq!(
+        status["cluster"]["hsms"].as_array().unwrap().len(),
+        0,
+        "{status}"
+    );
+    assert!(!token_present(&p));
+    // The transcript is closed with the failure, and verifies.
+    rootca(
+        &p,
+        &emulator,
+        &["transcript", "verify", "out/session.transcript.jsonl"],
+    )
+    .ok();
+    let entries = entries(&p, "out/session.transcript.jsonl");
+    let last = entries.last().unwrap();
+    assert_eq!(last["event"], "ceremony failed", "{last}");
+    assert!(
+        last["details"]["afterwards"][0]
+            .as_str()
+            .unwrap()
+            .contains("taken offline again"),
+        "{last}"
+    );
+    assert!(entries.iter().any(|e| e["status"] == "not run"));
+}
+
+#[test]
+fn a_session_refuses_at_check_a_listed_file_that_cannot_run() {
+    let emulator = Emulator::shared();
+    let p = with_root();
+    p.write(
+        "crl.toml",
+        &crl_toml("out/crl-1").replace("number = 1", "number = 0"),
+    );
+    p.write(
+        "deactivate.toml",
+        &deactivate_toml("cluster-abcdefghijk", "out/off"),
+    );
+    p.write(
+        "session.toml",
+        &session_toml(
+            "cluster-abcdefghijk",
+            "out/session",
+            &["crl.toml", "deactivate.toml", "missing.toml"],
+        )
+        .replace(
+            "previous_deactivation = \"out/off.transcript.jsonl\"\n",
+            "availability_zone = \"us-east-1a\"\n",
+        ),
+    );
+    let run = rootca(&p, &emulator, &["check", "session.toml"]);
+    assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
+    for said in [
+        "session.ceremonies",
+        "crl.toml cannot be run",
+        "crl.number",
+        "deactivate.toml is a deactivate ceremony: a session runs the ceremonies that use the root's HSM",
+        "missing.toml cannot be run",
+    ] {
+        assert!(run.stderr.contains(said), "{said}:\n{}", run.stderr);
+    }
+    assert!(!p.path().join("out").exists());
+}
+
+#[test]
+fn ctrl_c_during_a_sessions_ceremony_still_takes_the_root_offline() {
+    let emulator = Emulator::shared();
+    let p = with_root();
+    let cluster = offline_cluster(&p, &emulator);
+    p.write("crl.toml", &crl_toml("out/crl-1"));
+    p.write(
+        "session.toml",
+        &session_toml(&cluster, "out/session", &["crl.toml"]),
+    );
+    let mut command = Command::new(env!("CARGO_BIN_EXE_rootca"));
+    command
+        .env("SOFTHSM2_CONF", &p.conf)
+        .env("ROOTCA_CLOUDHSM_POLL_MS", "20")
+        .current_dir(p.path())
+        .args(["run", "session.toml"]);
+    emulator.apply(&mut command);
+    let mut officer = common::Interactive::start(command);
+    officer.wait_for(common::PROMPT, 1); // the session's: create the HSM
+    officer.answer("yes");
+    officer.wait_for(common::PROMPT, 2); // the CRL ceremony's: sign
+    officer.ctrl_c();
+    let run = officer.finish();
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("was interrupted by Ctrl-C")
+            && run.stderr.contains("the root was taken offline again"),
+        "{}",
+        run.stderr
+    );
+    assert!(!p.path().join("out/crl-1.crl").exists());
+    let status = status_json(&p, &emulator, &cluster);
+    assert_eq!(
+        status["cluster"]["hsms"].as_array().unwrap().len(),
+        0,
+        "{status}"
+    );
+    assert!(!token_present(&p));
+    let entries = entries(&p, "out/session.transcript.jsonl");
+    assert_eq!(entries.last().unwrap()["event"], "ceremony failed");
+}
+
+fn drill_toml(cluster: &str, out: &str) -> String {
+    format!(
+        r#"ceremony = "dr-drill"
+name = "DR drill"
+
+[hsm]
+module = "{MODULE}"
+token = "{TOKEN}"
+pin = {{ file = "pin.txt" }}
+
+[aws]
+region = "us-east-1"
+
+[cloudhsm]
+cluster_id = "{cluster}"
+drill_region = "us-west-2"
+drill_subnet_ids = ["subnet-0fedcba9876543210"]
+wait_minutes = 0.2
+client_command = ["true"]
+
+[verify]
+key_label = "root"
+certificate = "ca/root.pem"
+
+[outputs]
+report = "{out}.md"
+transcript = "{out}.transcript.jsonl"
+"#
+    )
+}
+
+/// What a drill left in us-west-2 that is not being deleted: clusters,
+/// and backups not PENDING_DELETION, made from `cluster`'s backups.
+fn left_in_drill_region(p: &Practice, emulator: &Emulator, sources: &[String]) -> Vec<String> {
+    let west = region(p, emulator, "us-west-2");
+    let mut left = Vec::new();
+    for b in west["backups"].as_array().unwrap() {
+        let ours = sources.iter().any(|s| b["source"] == s.as_str())
+            || b["cluster"].as_str().is_some_and(|c| !c.is_empty());
+        if ours && b["state"] != "PENDING_DELETION" {
+            left.push(format!("backup {}", b["id"]));
+        }
+    }
+    left
+}
+
+fn source_backups(p: &Practice, emulator: &Emulator, cluster: &str) -> Vec<String> {
+    source_state(p, emulator, cluster)["backups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn drill_clusters(
+    p: &Practice,
+    emulator: &Emulator,
+    report: &serde_json::Value,
+) -> Vec<serde_json::Value> {
+    let west = region(p, emulator, "us-west-2");
+    west["clusters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| report["drill_cluster"] == c["id"])
+        .cloned()
+        .collect()
+}
+
+fn report_json(p: &Practice, out: &str) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(p.path().join(format!("{out}.json"))).unwrap())
+        .unwrap()
+}
+
+#[test]
+fn a_dr_drill_restores_the_key_in_another_region_and_leaves_nothing_there() {
+    let emulator = Emulator::shared();
+    let p = with_root();
+    let cluster = offline_cluster(&p, &emulator);
+    let source_before = source_state(&p, &emulator, &cluster);
+    p.write("drill.toml", &drill_toml(&cluster, "out/drill"));
+    rootca(&p, &emulator, &["check", "drill.toml"]).ok();
+    let run = rootca(&p, &emulator, &["run", "drill.toml", "--yes"]);
+    run.ok();
+
+    let report = report_json(&p, "out/drill");
+    assert_eq!(report["verdict"], "PASS", "{report}");
+    let recovery = report["recovery_seconds"].as_f64().unwrap();
+    let waits = report["waits_seconds"].as_f64().unwrap();
+    assert!(recovery > 0.0 && waits <= recovery, "{report}");
+    assert_eq!(report["steps"].as_array().unwrap().len(), 16, "{report}");
+    let md = std::fs::read_to_string(p.path().join("out/drill.md")).unwrap();
+    assert!(md.starts_with("# Disaster-recovery drill: PASS"), "{md}");
+    assert!(md.contains(report["copy"]["id"].as_str().unwrap()), "{md}");
+
+    // Nothing left in the drill region but backups on their way out; the
+    // source region as it was; the token gone again.
+    assert!(drill_clusters(&p, &emulator, &report).is_empty());
+    assert_eq!(
+        left_in_drill_region(&p, &emulator, &source_backups(&p, &emulator, &cluster)),
+        Vec::<String>::new()
+    );
+    for r in report["resources"].as_array().unwrap() {
+        assert!(
+            r["fate"] == "deleted"
+                || r["fate"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("PENDING_DELETION until"),
+            "{r}"
+        );
+    }
+    assert_eq!(source_state(&p, &emulator, &cluster), source_before);
+    assert!(!token_present(&p));
+    rootca(
+        &p,
+        &emulator,
+        &["transcript", "verify", "out/drill.transcript.jsonl"],
+    )
+    .ok();
+}
+
+/// A drill that fails: exit 1, a FAIL report naming `reason`, nothing
+/// left in the drill region but what the report names, the source as it was.
+fn failing_drill(
+    p: &Practice,
+    emulator: &Emulator,
+    cluster: &str,
+    file: &str,
+    reason: &str,
+) -> serde_json::Value {
+    let source_before = source_state(p, emulator, cluster);
+    p.write("drill.toml", file);
+    let run = rootca(p, emulator, &["run", "drill.toml", "--yes"]);
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr
+            .contains("the drill report out/drill.md says FAIL"),
+        "{}",
+        run.stderr
+    );
+    let report = report_json(p, "out/drill");
+    assert_eq!(report["verdict"], "FAIL");
+    assert!(
+        report["reasons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r.as_str().unwrap().contains(reason)),
+        "{reason}: {report}"
+    );
+    let named: Vec<String> = report["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["remove_with"].is_string())
+        .map(|r| format!("backup \"{}\"", r["id"].as_str().unwrap()))
+        .collect();
+    for left in left_in_drill_region(p, emulator, &source_backups(p, emulator, cluster)) {
+        assert!(
+            named.contains(&left),
+            "{left} is left, and the report does not name it: {report}"
+        );
+    }
+    assert_eq!(source_state(p, emulator, cluster), source_before);
+    report
+}
+
+/// Tags the newest backup of `cluster` so that what is made from it in the
+/// drill region misbehaves as `faults` says.
+fn drill_faults(p: &Practice, emulator: &Emulator, cluster: &str, faults: &str) {
+    emulator
+        .python(
+            p.path(),
+            r#"
+import sys, boto3
+hsm = boto3.client("cloudhsmv2")
+b = hsm.describe_backups(Filters={"clusterIds": [sys.argv[1]]})["Backups"][0]
+hsm.tag_resource(ResourceId=b["BackupId"], TagList=[{"Key": "rootca:emulator-drill-fault", "Value": sys.argv[2]}])
+"#,
+            &[cluster, faults],
+        )
+        .ok();
+}
+
+#[test]
+fn a_drill_whose_hsm_never_becomes_active_tears_down_and_says_fail() {
+    let emulator = Emulator::shared();
+    let p = with_root();
+    let cluster = offline_cluster(&p, &emulator);
+    drill_faults(&p, &emulator, &cluster, "hsm-never-active");
+    let report = failing_drill(
+        &p,
+        &emulator,
+        &cluster,
+        &drill_toml(&cluster, "out/drill"),
+        "did not become ACTIVE",
+    );
+    assert!(drill_clusters(&p, &emulator, &report).is_empty());
+    assert!(
+        report["resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["remove_with"].is_null()),
+        "{report}"
+    );
+}
+
+#[test]
+fn a_drill_denied_half_way_tears_down_what_it_made() {
+    let emulator = Emulator::shared();
+    let p = with_root();
+    let cluster = offline_cluster(&p, &emulator);
+    drill_faults(&p, &emulator, &cluster, "access-denied:CreateHsm");
+    let report = failing_drill(
+        &p,
+        &emulator,
+        &cluster,
+        &drill_toml(&cluster, "out/drill"),
+        "access denied",
+    );
+    assert!(drill_clusters(&p, &emulator, &report).is_empty());
+    assert!(
+        report["resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["remove_with"].is_null()),
+        "{report}"
+    );
+}
+
+#[test]
+fn a_drill_that_cannot_delete_its_cluster_names_it_and_the_command() {
+    let emulator = Emulator::shared();
+    let p = with_root();
+    let cluster = offline_cluster(&p, &emulator);
+    drill_faults(&p, &emulator, &cluster, "access-denied:DeleteCluster");
+    p.write("drill.toml", &drill_toml(&cluster, "out/drill"));
+    let run = rootca(&p, &emulator, &["run", "drill.toml", "--yes"]);
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    let report = report_json(&p, "out/drill");
+    assert_eq!(report["verdict"], "FAIL");
+    let left = drill_clusters(&p, &emulator, &report);
+    assert_eq!(left.len(), 1, "{report}");
+    let named = report["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["kind"] == "cluster")
+        .unwrap();
+    assert!(
+        named["remove_with"]
+            .as_str()
+            .unwrap()
+            .contains("aws cloudhsmv2 delete-cluster --region us-west-2"),
+        "{named}"
+    );
+    assert!(
+        run.stderr
+            .contains("aws cloudhsmv2 delete-cluster --region us-west-2"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_drill_whose_copy_never_becomes_ready_names_the_copy_it_leaves() {
+    let emulator = Emulator::shared();
+    let p = with_root();
+    let cluster = offline_cluster(&p, &emulator);
+    emulator
+        .python(
+            p.path(),
+            r#"
+import sys, boto3
+boto3.client("cloudhsmv2").tag_resource(ResourceId=sys.argv[1], TagList=[{"Key": "rootca:emulator-fault", "Value": "copy-never-ready"}])
+"#,
+            &[&cluster],
+        )
+        .ok();
+    let report = failing_drill(
+        &p,
+        &emulator,
+        &cluster,
+        &drill_toml(&cluster, "out/drill"),
+        "did not become READY",
+    );
+    assert!(report["drill_cluster"].is_null(), "{report}");
+}
+
+#[test]
+fn a_drill_whose_restored_token_lacks_the_key_tears_down_and_says_fail() {
+    let emulator = Emulator::shared();
+    let p = with_root();
+    let cluster = offline_cluster(&p, &emulator);
+    let report = failing_drill(
+        &p,
+        &emulator,
+        &cluster,
+        &drill_toml(&cluster, "out/drill")
+            .replace("key_label = \"root\"", "key_label = \"root-g2\""),
+        "found 0 private and 0 public",
+    );
+    assert!(report["recovery_seconds"].is_null());
+    assert!(drill_clusters(&p, &emulator, &report).is_empty());
+    assert!(!token_present(&p));
+}

@@ -52,6 +52,9 @@ TOKENDIR_TAG = "rootca:softhsm-tokendir"
 FAULT_TAG = "rootca:emulator-fault"
 POLLS_TAG = "rootca:emulator-polls"
 STATE_TAG = "rootca:emulator-state"
+# On a backup: the rootca:emulator-fault of any cluster created from it (or from a copy of it,
+# which carries the backup's tags), so a test can make a drill region misbehave.
+DRILL_FAULT_TAG = "rootca:emulator-drill-fault"
 
 # Set by install() from the environment.
 POLLS = 3
@@ -748,6 +751,9 @@ class CloudHsmBackend(models.CloudHSMV2Backend):
                 tags = merge_tags(tags, [{"Key": TOKEN_TAG, "Value": source.label}])
                 if source.tokendir is not None and tag_value(tags, TOKENDIR_TAG) is None:
                     tags = merge_tags(tags, [{"Key": TOKENDIR_TAG, "Value": source.tokendir}])
+            drill_faults = tag_value(source.tags, DRILL_FAULT_TAG)
+            if drill_faults is not None:
+                tags = merge_tags(tags, [{"Key": FAULT_TAG, "Value": drill_faults}])
         check_emulator_tags(tags)
 
         cluster = Cluster(self, hsm_type, mode, subnets, network_type, retention, tags, source)

@@ -99,6 +99,8 @@ pub struct ClusterInfo {
     pub retention: Option<String>,
     pub hsms: Vec<HsmInfo>,
     pub tags: Vec<(String, String)>,
+    /// Availability Zone -> subnet, sorted by zone.
+    pub subnets: Vec<(String, String)>,
 }
 
 /// A backup, as DescribeBackups reports it.
@@ -112,6 +114,11 @@ pub struct BackupInfo {
     pub never_expires: bool,
     pub source_region: Option<String>,
     pub source_backup: Option<String>,
+    pub hsm_type: Option<String>,
+    pub mode: Option<String>,
+    /// When a backup PENDING_DELETION is deleted for good.
+    #[serde(serialize_with = "rfc3339_opt")]
+    pub delete_at: Option<SystemTime>,
 }
 
 fn rfc3339(t: SystemTime) -> String {
@@ -309,8 +316,10 @@ impl Status {
 }
 
 /// A CloudHSM v2 client for one region.
+/// Cheap to clone: the clones share one runtime and one client.
+#[derive(Clone)]
 pub struct CloudHsm {
-    runtime: tokio::runtime::Runtime,
+    runtime: std::sync::Arc<tokio::runtime::Runtime>,
     client: Client,
     ctx: Context,
 }
@@ -327,6 +336,53 @@ fn backup_info(b: &aws_sdk_cloudhsmv2::types::Backup) -> BackupInfo {
         never_expires: b.never_expires().unwrap_or(false),
         source_region: b.source_region().map(str::to_string),
         source_backup: b.source_backup().map(str::to_string),
+        hsm_type: b.hsm_type().map(str::to_string),
+        mode: b.mode().map(|m| m.as_str().to_string()),
+        delete_at: time_of(b.delete_timestamp()),
+    }
+}
+
+fn cluster_info(id: &str, c: &aws_sdk_cloudhsmv2::types::Cluster) -> ClusterInfo {
+    let mut subnets: Vec<(String, String)> = c
+        .subnet_mapping()
+        .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+        .unwrap_or_default();
+    subnets.sort();
+    ClusterInfo {
+        id: id.to_string(),
+        state: c
+            .state()
+            .map(|s| s.as_str().to_string())
+            .unwrap_or_default(),
+        hsm_type: c.hsm_type().map(str::to_string),
+        mode: c.mode().map(|m| m.as_str().to_string()),
+        retention: c.backup_retention_policy().map(|p| {
+            format!(
+                "{} {}",
+                p.r#type().map(|t| t.as_str()).unwrap_or("?"),
+                p.value().unwrap_or("?")
+            )
+        }),
+        hsms: c
+            .hsms()
+            .iter()
+            .map(|h| HsmInfo {
+                id: h.hsm_id().to_string(),
+                state: h
+                    .state()
+                    .map(|s| s.as_str().to_string())
+                    .unwrap_or_default(),
+                availability_zone: h.availability_zone().map(str::to_string),
+                eni_ip: h.eni_ip().map(str::to_string),
+                created: None,
+            })
+            .collect(),
+        tags: c
+            .tag_list()
+            .iter()
+            .map(|t| (t.key().to_string(), t.value().to_string()))
+            .collect(),
+        subnets,
     }
 }
 
@@ -367,7 +423,7 @@ impl CloudHsm {
             Ok::<_, AwsError>((client, ctx))
         })?;
         Ok(Self {
-            runtime,
+            runtime: std::sync::Arc::new(runtime),
             client,
             ctx,
         })
@@ -462,41 +518,7 @@ impl CloudHsm {
                 region: self.ctx.region.clone(),
             });
         };
-        Ok(ClusterInfo {
-            id: id.to_string(),
-            state: c
-                .state()
-                .map(|s| s.as_str().to_string())
-                .unwrap_or_default(),
-            hsm_type: c.hsm_type().map(str::to_string),
-            mode: c.mode().map(|m| m.as_str().to_string()),
-            retention: c.backup_retention_policy().map(|p| {
-                format!(
-                    "{} {}",
-                    p.r#type().map(|t| t.as_str()).unwrap_or("?"),
-                    p.value().unwrap_or("?")
-                )
-            }),
-            hsms: c
-                .hsms()
-                .iter()
-                .map(|h| HsmInfo {
-                    id: h.hsm_id().to_string(),
-                    state: h
-                        .state()
-                        .map(|s| s.as_str().to_string())
-                        .unwrap_or_default(),
-                    availability_zone: h.availability_zone().map(str::to_string),
-                    eni_ip: h.eni_ip().map(str::to_string),
-                    created: None,
-                })
-                .collect(),
-            tags: c
-                .tag_list()
-                .iter()
-                .map(|t| (t.key().to_string(), t.value().to_string()))
-                .collect(),
-        })
+        Ok(cluster_info(id, c))
     }
 
     /// CreateHsm in `az`, at `ip` when given (the ENI IP of the HSM it
@@ -571,8 +593,122 @@ impl CloudHsm {
         Ok(backup_info(b))
     }
 
+    /// The region this client calls.
+    pub fn region(&self) -> &str {
+        &self.ctx.region
+    }
+
     /// DescribeBackups of one cluster, every page.
     pub fn backups(&self, cluster_id: &str) -> Result<Vec<BackupInfo>, CloudHsmError> {
+        self.backups_by("clusterIds", cluster_id)
+    }
+
+    /// The copies in this region of the backup `source_id` of another
+    /// region: CopyBackupToRegion answers without the copy's ID, and the
+    /// `sourceBackupIds` filter is how AWS says to find it.
+    pub fn copies_of(&self, source_id: &str) -> Result<Vec<BackupInfo>, CloudHsmError> {
+        self.backups_by("sourceBackupIds", source_id)
+    }
+
+    /// One backup by its ID, if this region has it.
+    pub fn backup(&self, id: &str) -> Result<Option<BackupInfo>, CloudHsmError> {
+        Ok(self
+            .backups_by("backupIds", id)?
+            .into_iter()
+            .find(|b| b.id == id))
+    }
+
+    /// CopyBackupToRegion: the copy starts CREATE_IN_PROGRESS in
+    /// `destination`; the source's tags go with it.
+    pub fn copy_backup(&self, backup_id: &str, destination: &str) -> Result<(), CloudHsmError> {
+        const OP: &str = "CopyBackupToRegion";
+        let (out, elapsed) = self.block_on(
+            self.client
+                .copy_backup_to_region()
+                .backup_id(backup_id)
+                .destination_region(destination)
+                .send(),
+        )?;
+        out.map_err(|e| self.map_error(e, OP, backup_id, elapsed))?;
+        Ok(())
+    }
+
+    /// CreateCluster from a backup of this region, with its HSM type and mode.
+    pub fn create_cluster_from(
+        &self,
+        backup: &BackupInfo,
+        subnets: &[String],
+        tags: &[(String, String)],
+    ) -> Result<ClusterInfo, CloudHsmError> {
+        const OP: &str = "CreateCluster";
+        let mut request = self
+            .client
+            .create_cluster()
+            .source_backup_id(&backup.id)
+            .set_subnet_ids(Some(subnets.to_vec()))
+            .set_hsm_type(backup.hsm_type.clone())
+            .set_mode(
+                backup
+                    .mode
+                    .as_deref()
+                    .map(aws_sdk_cloudhsmv2::types::ClusterMode::from),
+            );
+        for (k, v) in tags {
+            request = request.tag_list(
+                aws_sdk_cloudhsmv2::types::Tag::builder()
+                    .key(k)
+                    .value(v)
+                    .build()
+                    .map_err(|e| CloudHsmError::UnexpectedResponse {
+                        operation: OP,
+                        target: backup.id.clone(),
+                        endpoint: self.ctx.endpoint.clone(),
+                        detail: e.to_string(),
+                    })?,
+            );
+        }
+        let (out, elapsed) = self.block_on(request.send())?;
+        let out = out.map_err(|e| self.map_error(e, OP, &backup.id, elapsed))?;
+        let c = out
+            .cluster()
+            .ok_or_else(|| CloudHsmError::UnexpectedResponse {
+                operation: OP,
+                target: backup.id.clone(),
+                endpoint: self.ctx.endpoint.clone(),
+                detail: "the answer has no Cluster".into(),
+            })?;
+        let id = c.cluster_id().unwrap_or_default().to_string();
+        Ok(cluster_info(&id, c))
+    }
+
+    /// DeleteCluster; it must have no HSM.
+    pub fn delete_cluster(&self, cluster_id: &str) -> Result<(), CloudHsmError> {
+        const OP: &str = "DeleteCluster";
+        let (out, elapsed) =
+            self.block_on(self.client.delete_cluster().cluster_id(cluster_id).send())?;
+        out.map_err(|e| self.map_error(e, OP, cluster_id, elapsed))?;
+        Ok(())
+    }
+
+    /// DeleteBackup: PENDING_DELETION, deleted for good seven days later.
+    pub fn delete_backup(&self, backup_id: &str) -> Result<BackupInfo, CloudHsmError> {
+        const OP: &str = "DeleteBackup";
+        let (out, elapsed) =
+            self.block_on(self.client.delete_backup().backup_id(backup_id).send())?;
+        let out = out.map_err(|e| self.map_error(e, OP, backup_id, elapsed))?;
+        let b = out
+            .backup()
+            .ok_or_else(|| CloudHsmError::UnexpectedResponse {
+                operation: OP,
+                target: backup_id.to_string(),
+                endpoint: self.ctx.endpoint.clone(),
+                detail: "the answer has no Backup".into(),
+            })?;
+        Ok(backup_info(b))
+    }
+
+    /// DescribeBackups with one filter, every page.
+    fn backups_by(&self, filter: &str, value: &str) -> Result<Vec<BackupInfo>, CloudHsmError> {
         const OP: &str = "DescribeBackups";
         let mut all = Vec::new();
         let mut token: Option<String> = None;
@@ -581,12 +717,12 @@ impl CloudHsm {
             let (out, elapsed) = self.block_on(
                 self.client
                     .describe_backups()
-                    .filters("clusterIds", vec![cluster_id.to_string()])
+                    .filters(filter, vec![value.to_string()])
                     .sort_ascending(false)
                     .set_next_token(token.clone())
                     .send(),
             )?;
-            let out = out.map_err(|e| self.map_error(e, OP, cluster_id, elapsed))?;
+            let out = out.map_err(|e| self.map_error(e, OP, value, elapsed))?;
             all.extend(out.backups().iter().map(backup_info));
             token = out.next_token().map(str::to_string);
             if token.is_none() {
@@ -619,6 +755,7 @@ mod tests {
                 })
                 .collect(),
             tags: Vec::new(),
+            subnets: Vec::new(),
         }
     }
 
@@ -631,6 +768,9 @@ mod tests {
             never_expires: never,
             source_region: None,
             source_backup: None,
+            hsm_type: None,
+            mode: None,
+            delete_at: None,
         }
     }
 

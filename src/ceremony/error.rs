@@ -83,6 +83,19 @@ pub enum StepError {
     NotConfirmed(String),
     #[error("the officer stopped the ceremony at step {0}")]
     Stopped(u32),
+    /// Ctrl-C (or SIGTERM, SIGHUP) during a ceremony that ends its own way.
+    #[error("interrupted by Ctrl-C (or SIGTERM, SIGHUP) before this step could finish")]
+    Interrupted,
+    /// A ceremony a session ran did not complete: its file, how it ended
+    /// (exit code or signal), and the last lines it printed.
+    #[error("`rootca run {file}` {how}{}", if said.is_empty() { String::new() } else { format!(":\n    {}", said.join("\n    ")) })]
+    Inner {
+        file: String,
+        how: String,
+        /// It was refused: nothing was changed by it.
+        refused: bool,
+        said: Vec<String>,
+    },
     /// A kind ran a step that has a lasting effect without telling it of
     /// the interrupted run: a bug, caught before the step acts again.
     #[error("internal error: step \"{0}\" cannot be resumed")]
@@ -104,7 +117,11 @@ impl RejectsInput for StepError {
             ),
             Self::TimedOut(_) => false,
             Self::IssuerKeyMismatch { .. } | Self::Refused(_) => true,
-            Self::NotConfirmed(_) | Self::Stopped(_) | Self::CannotResume(_) => false,
+            Self::Inner { refused, .. } => *refused,
+            Self::NotConfirmed(_)
+            | Self::Stopped(_)
+            | Self::CannotResume(_)
+            | Self::Interrupted => false,
         }
     }
 }
@@ -138,6 +155,12 @@ pub struct StepFailure {
     /// Decided by the runner: nothing had changed and the error rejects
     /// the input.
     pub refused: bool,
+    /// What the ceremony did after the failure to undo its effects (a
+    /// session taking the root offline again, a drill tearing down).
+    pub afterwards: Vec<String>,
+    /// The ceremony cleaned up after the failure and closed its
+    /// transcript: there is nothing to resume.
+    pub closed: bool,
 }
 
 impl std::fmt::Display for StepFailure {
@@ -155,6 +178,36 @@ impl std::fmt::Display for StepFailure {
                 "\nStep {} can change the HSM or the outside world and may have done so before it failed: check before running again.",
                 self.step
             )?;
+        }
+        if !self.afterwards.is_empty() {
+            write!(f, "\nAfter the failure:")?;
+            for a in &self.afterwards {
+                write!(f, "\n  - {a}")?;
+            }
+        }
+        if self.closed {
+            if self.changes.is_empty() {
+                write!(f, "\nNothing the ceremony made is left to undo.")?;
+            } else {
+                write!(f, "\nWhat the ceremony changed and is left as it is:")?;
+                for c in &self.changes {
+                    write!(f, "\n  - {}", c.what)?;
+                }
+            }
+            if let Some(t) = &self.transcript {
+                write!(
+                    f,
+                    "\nThe transcript {} records every step and is closed: there is nothing to resume.",
+                    t.display()
+                )?;
+            }
+            if !self.changes.is_empty() {
+                write!(f, "\nWhat to do next:")?;
+                for c in &self.changes {
+                    write!(f, "\n  - {}", c.if_failed)?;
+                }
+            }
+            return Ok(());
         }
         if self.changes.is_empty() && !self.step_may_have_changed {
             return write!(

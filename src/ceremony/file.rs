@@ -824,7 +824,7 @@ mod tests {
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub(super) struct AwsSection {
-    region: Option<String>,
+    pub(super) region: Option<String>,
     profile: Option<String>,
     endpoint_url: Option<String>,
 }

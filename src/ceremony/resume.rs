@@ -12,6 +12,8 @@ use crate::output::transcript::{
 pub const STARTED: &str = "started";
 pub const OK: &str = "ok";
 pub const FAILED: &str = "failed";
+/// A step passed over because an earlier one failed.
+pub const NOT_RUN: &str = "not run";
 
 /// What the journal says of one planned step.
 #[derive(Debug, Clone, PartialEq)]

@@ -220,6 +220,7 @@ impl Run<'_> {
                 self.changes.push(c);
             }
         }
+        self.changes.retain(|c| !done.resolved.contains(&c.what));
         self.outputs.extend(done.outputs.keys().cloned());
         let outputs = done
             .outputs
@@ -288,7 +289,72 @@ impl Run<'_> {
             file: self.plan.ceremony.file.clone(),
             step_may_have_changed: may_have_changed,
             refused,
+            afterwards: Vec::new(),
+            closed: false,
         }))
+    }
+
+    /// Who runs the ceremony, for a kind that runs others (a session).
+    pub fn people(&self) -> &People {
+        self.room.people()
+    }
+
+    /// Passes over the planned steps before `id`, which an earlier failure
+    /// leaves without purpose: each is shown and recorded as not run, with
+    /// the reason, and the plan goes on at `id`.
+    pub fn skip_to(&mut self, id: StepId, reason: &str) -> Result<(), CeremonyError> {
+        let plan = self.plan;
+        while let Some(step) = plan.steps.get(self.next).filter(|s| s.id != id) {
+            self.next += 1;
+            outln!(
+                self.json,
+                "\n[{}/{}] {}\n      not run: {}",
+                step.number,
+                plan.steps.len(),
+                shown(&step.title),
+                shown(reason)
+            );
+            self.record(Record {
+                step: Some(step.number),
+                event: step.title.clone(),
+                status: resume::NOT_RUN.into(),
+                details: serde_json::json!({ "reason": reason }),
+                ..Record::default()
+            })?;
+        }
+        if plan.steps.get(self.next).is_none() {
+            return Err(CeremonyError::OutOfPlan {
+                ran: id,
+                planned: "no more steps".into(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Whether a change the ledger holds is one whose `what` is `what`.
+    pub fn has_change(&self, what: &str) -> bool {
+        self.changes.iter().any(|c| c.what == what)
+    }
+
+    /// The failure `err` after the kind has undone what it could: the
+    /// ledger as it is now (what was undone is gone from it), and what was
+    /// done after the failure. The transcript is closed with the failure,
+    /// for there is nothing left to resume, when `closed`.
+    pub fn after_cleanup(
+        &mut self,
+        err: CeremonyError,
+        afterwards: Vec<String>,
+        closed: bool,
+    ) -> CeremonyError {
+        match err {
+            CeremonyError::Step(mut f) => {
+                f.changes = self.changes.clone();
+                f.afterwards = afterwards;
+                f.closed = closed;
+                CeremonyError::Step(f)
+            }
+            other => other,
+        }
     }
 }
 
@@ -527,6 +593,24 @@ pub fn run(plan: &Plan, options: &RunOptions) -> Result<Summary, CeremonyError> 
                 last_hash,
                 resumed: is_resumed,
             })
+        }
+        Err(CeremonyError::Step(mut f)) if f.closed => {
+            // Cleaned up after the failure: the record is complete.
+            transcript
+                .record(Record {
+                    event: "ceremony failed".into(),
+                    status: resume::FAILED.into(),
+                    details: serde_json::json!({
+                        "error": f.source.to_string(),
+                        "step": f.step,
+                        "afterwards": f.afterwards,
+                        "left_as_it_is": f.changes.iter().map(|c| &c.what).collect::<Vec<_>>(),
+                    }),
+                    ..Record::default()
+                })
+                .map_err(CeremonyError::Transcript)?;
+            f.transcript = Some(transcript.finish().map_err(CeremonyError::Transcript)?);
+            Err(CeremonyError::Step(f))
         }
         Err(mut e) => {
             let kept = transcript.stop(&e.to_string());

@@ -526,6 +526,15 @@ impl Interactive {
     pub fn finish(self) -> Run {
         self.finish_with_terminal().0
     }
+
+    /// Presses Ctrl-C: the terminal sends SIGINT to every process in its
+    /// foreground group, rootca and any ceremony it runs.
+    pub fn ctrl_c(&mut self) {
+        use std::io::Write;
+        let stdin = self.stdin.as_mut().expect("stdin still open");
+        stdin.write_all(b"\x03").expect("type Ctrl-C");
+        stdin.flush().expect("flush Ctrl-C");
+    }
 }
 
 /// The confirmation prompt rootca prints before an officer-confirmed step.

@@ -182,7 +182,7 @@ impl Kind for DeactivateCeremony {
             cloudhsm::wait_backup(&cluster, &self.cluster, &deleted)
         })?;
         r.resuming(cloudhsm::KEEP_BACKUP, |_| {
-            cloudhsm::keep_backup(&cluster, &backup)
+            cloudhsm::keep_backup(&cluster, backup.as_ref())
         })?;
         Ok(())
     }

@@ -3,9 +3,11 @@
 
 pub mod crl;
 pub mod deactivate;
+pub mod drill;
 pub mod key;
 pub mod reactivate;
 pub mod root;
+pub mod session;
 pub mod subordinate;
 
 use super::CeremonyError;
@@ -32,6 +34,8 @@ pub const REGISTRY: &[Entry] = &[
     crl::ENTRY,
     deactivate::ENTRY,
     reactivate::ENTRY,
+    session::ENTRY,
+    drill::ENTRY,
 ];
 
 /// The kinds this version runs, for messages.

@@ -47,8 +47,10 @@ struct ReactivateFile {
     outputs: Outputs,
 }
 
+/// What bringing the root back needs, as `reactivate` and `session`
+/// files give it: `[hsm]`, `[aws]`, `[cloudhsm]`, `[verify]`.
 #[derive(Debug)]
-pub struct ReactivateCeremony {
+pub struct Reactivation {
     pub hsm: HsmSpec,
     pub aws: AwsSettings,
     pub cluster: ClusterSpec,
@@ -57,14 +59,34 @@ pub struct ReactivateCeremony {
     pub certificate_path: PathBuf,
     pub certificate: Certificate,
     pub inputs: Vec<(PathBuf, String)>,
+}
+
+#[derive(Debug)]
+pub struct ReactivateCeremony {
+    pub back: Reactivation,
     pub transcript: PathBuf,
 }
 
 fn load(src: &Source<'_>, p: &mut Problems<'_>) -> Result<Option<Box<dyn Kind>>, CeremonyError> {
     let f: ReactivateFile = src.parse()?;
-    let hsm = hsm_spec(&f.hsm, src.dir, p);
-    let aws = aws_settings(f.aws.unwrap_or_default(), p);
-    let client_command = f.cloudhsm.client_command.clone();
+    let back = reactivation(src, &f.hsm, f.aws, f.cloudhsm, f.verify, p);
+    let transcript = output(src.dir, &f.outputs.transcript, "outputs.transcript", p);
+    distinct(&[("outputs.transcript", &transcript)], p);
+    Ok(back.map(|back| Box::new(ReactivateCeremony { back, transcript }) as Box<dyn Kind>))
+}
+
+/// Reads and checks the sections that bring the root back.
+pub(super) fn reactivation(
+    src: &Source<'_>,
+    hsm: &HsmSection,
+    aws: Option<AwsSection>,
+    section: CloudHsmSection,
+    verify: IssuerSection,
+    p: &mut Problems<'_>,
+) -> Option<Reactivation> {
+    let hsm = hsm_spec(hsm, src.dir, p);
+    let aws = aws_settings(aws.unwrap_or_default(), p);
+    let client_command = section.client_command.clone();
     if client_command.as_ref().is_some_and(|c| c.is_empty()) {
         p.add(
             "cloudhsm.client_command",
@@ -75,7 +97,7 @@ fn load(src: &Source<'_>, p: &mut Problems<'_>) -> Result<Option<Box<dyn Kind>>,
         crate::ceremony::file::plain_text(arg, "cloudhsm.client_command", p);
     }
     let mut inputs = Vec::new();
-    let mut section = f.cloudhsm;
+    let mut section = section;
     if let Some(previous) = section.previous_deactivation.take() {
         let path = crate::ceremony::file::resolve(src.dir, &previous);
         match previous_hsm(&path, &section.cluster_id) {
@@ -97,26 +119,18 @@ fn load(src: &Source<'_>, p: &mut Problems<'_>) -> Result<Option<Box<dyn Kind>>,
         file,
         certificate,
         ..
-    } = read_issuer(f.verify, src.dir, IssuerUse::SignCertificates, p);
-    let transcript = output(src.dir, &f.outputs.transcript, "outputs.transcript", p);
-    distinct(&[("outputs.transcript", &transcript)], p);
-    Ok((|| {
-        Some(Box::new(ReactivateCeremony {
-            hsm: hsm?,
-            aws,
-            cluster,
-            client_command,
-            key_label: label,
-            inputs: {
-                let mut all = inputs;
-                all.push((path.clone(), crate::output::sha256_hex(&file?)));
-                all
-            },
-            certificate_path: path,
-            certificate: certificate?,
-            transcript,
-        }) as Box<dyn Kind>)
-    })())
+    } = read_issuer(verify, src.dir, IssuerUse::SignCertificates, p);
+    inputs.push((path.clone(), crate::output::sha256_hex(&file?)));
+    Some(Reactivation {
+        hsm: hsm?,
+        aws,
+        cluster,
+        client_command,
+        key_label: label,
+        inputs,
+        certificate_path: path,
+        certificate: certificate?,
+    })
 }
 
 /// The Availability Zone and ENI IP of the HSM a deactivation of this
@@ -165,13 +179,27 @@ impl Kind for ReactivateCeremony {
     }
 
     fn inputs(&self) -> Vec<(PathBuf, String)> {
-        self.inputs.clone()
+        self.back.inputs.clone()
     }
 
     // No `hsm()`: the token is there only once the HSM is ACTIVE; the
     // login step opens it.
 
     fn steps(&self) -> Vec<Step> {
+        self.back.steps()
+    }
+
+    fn run(&self, r: &mut Run<'_>) -> Result<(), CeremonyError> {
+        let cluster = r.step(cloudhsm::CHECK_CLUSTER, || {
+            cloudhsm::check_for_reactivation(&self.back.aws, &self.back.cluster)
+        })?;
+        self.back.bring_back(r, &cluster, &mut None)
+    }
+}
+
+impl Reactivation {
+    /// The steps that bring the root back and prove its key.
+    pub fn steps(&self) -> Vec<Step> {
         vec![
             cloudhsm::check_for_reactivation_step(&self.cluster),
             cloudhsm::create_hsm_step(&self.cluster),
@@ -184,20 +212,32 @@ impl Kind for ReactivateCeremony {
         ]
     }
 
-    fn run(&self, r: &mut Run<'_>) -> Result<(), CeremonyError> {
-        let cluster = r.step(cloudhsm::CHECK_CLUSTER, || {
-            cloudhsm::check_for_reactivation(&self.aws, &self.cluster)
+    /// The steps after the cluster was read: an HSM, the client, the key
+    /// proven. `hsm` is set as soon as the session's HSM is known, so a
+    /// caller that must take the root offline again on failure knows it.
+    pub fn bring_back(
+        &self,
+        r: &mut Run<'_>,
+        cluster: &cloudhsm::Cluster,
+        hsm: &mut Option<cloudhsm::SessionHsm>,
+    ) -> Result<(), CeremonyError> {
+        let made = r.resuming(cloudhsm::CREATE_HSM, |earlier| {
+            stop_if_interrupted()?;
+            cloudhsm::create_hsm(cluster, &self.cluster, earlier)
         })?;
-        let hsm = r.resuming(cloudhsm::CREATE_HSM, |earlier| {
-            cloudhsm::create_hsm(&cluster, &self.cluster, earlier)
-        })?;
+        let made = hsm.insert(made);
         let ip = r.step(cloudhsm::WAIT_ACTIVE, || {
-            cloudhsm::wait_active(&cluster, &self.cluster, &hsm)
+            cloudhsm::wait_active(cluster, &self.cluster, made)
         })?;
+        made.active_at = Some(std::time::SystemTime::now());
         r.step(cloudhsm::CONFIGURE_CLIENT, || {
+            stop_if_interrupted()?;
             cloudhsm::configure_client(self.client_command.as_deref(), &ip)
         })?;
-        let session = r.step(token::LOGIN, || token::login(None, &self.hsm))?;
+        let session = r.step(token::LOGIN, || {
+            stop_if_interrupted()?;
+            token::login(None, &self.hsm)
+        })?;
         let key = r.step(token::FIND_ISSUER_KEY, || {
             token::find_issuer_key(
                 &session,
@@ -207,8 +247,18 @@ impl Kind for ReactivateCeremony {
             )
         })?;
         r.step(token::PROVE_KEY, || {
+            stop_if_interrupted()?;
             token::prove_key(&session, &key, &self.certificate)
         })?;
         r.step(token::LOGOUT, || token::logout(session))
+    }
+}
+
+/// A step of a ceremony that ends its own way stops here on Ctrl-C.
+pub(super) fn stop_if_interrupted() -> Result<(), crate::ceremony::StepError> {
+    if crate::interrupt::requested() {
+        Err(crate::ceremony::StepError::Interrupted)
+    } else {
+        Ok(())
     }
 }

@@ -45,7 +45,7 @@ fn poll_interval() -> Duration {
 /// Polls `f` until it gives a value, within `timeout`, the wait shown as
 /// [`crate::progress`] shows waits; a timeout names what was waited for
 /// and the last state seen.
-fn wait_for<T>(
+pub fn wait_for<T>(
     what: &str,
     target_state: &str,
     timeout: Duration,
@@ -54,6 +54,9 @@ fn wait_for<T>(
     use crate::progress::{Poll, WaitError};
     let started = Instant::now();
     let value = crate::progress::wait_for(what, target_state, timeout, poll_interval(), || {
+        if crate::interrupt::requested() {
+            return Err(StepError::Interrupted);
+        }
         Ok::<_, StepError>(match f()? {
             (Some(v), _) => Poll::Ready(v),
             (None, state) => Poll::Pending(state),
@@ -188,6 +191,40 @@ pub fn check_for_deactivation(
     Ok(Cluster { hsm, info, backups }.done())
 }
 
+pub const CHECK_OFFLINE: &str = "check-before-offline";
+
+pub fn check_for_offline_step(spec: &ClusterSpec) -> Step {
+    Step::new(
+        CHECK_OFFLINE,
+        "Read the cluster before taking the root offline",
+    )
+    .details(vec![
+        format!("cluster: {}", spec.cluster_id),
+        "every HSM it has is deleted next, whatever its state: a session ends with the root offline, on every path".into(),
+    ])
+}
+
+/// Reads the cluster for the end of a session: nothing is refused, for
+/// taking the root offline again is the point.
+pub fn check_for_offline(
+    aws: &AwsSettings,
+    spec: &ClusterSpec,
+) -> Result<Done<Cluster>, StepError> {
+    Ok(Cluster::read(aws, spec)?.done())
+}
+
+/// The deletion as a session does it: not confirmed, since a session
+/// takes the root offline on every path, and no one may stop that.
+pub fn take_offline_step(spec: &ClusterSpec) -> Step {
+    let mut step = delete_hsms_step(spec);
+    step.confirm = false;
+    step.witness = Some(
+        "Watch that every HSM is deleted: the root is offline again when the cluster has none."
+            .into(),
+    );
+    step
+}
+
 pub fn delete_hsms_step(spec: &ClusterSpec) -> Step {
     Step::new(DELETE_HSMS, DELETE_HSMS_TITLE)
         .details(vec![
@@ -208,6 +245,11 @@ pub fn delete_hsms_step(spec: &ClusterSpec) -> Step {
 pub struct Deleted {
     pub deleted_at: SystemTime,
     pub backups_before: Vec<String>,
+    /// An ACTIVE HSM was deleted, so CloudHSM takes a backup: one that
+    /// never became ACTIVE never held the key.
+    pub backup_expected: bool,
+    /// When the cluster had no HSM left.
+    pub gone_at: SystemTime,
 }
 
 /// `first_seen`: the HSMs the first run of this ceremony found (from its
@@ -239,6 +281,15 @@ pub fn delete_hsms(
     }
     .unwrap_or_else(|| cluster.backups.iter().map(|b| b.id.clone()).collect());
     let now = cluster.hsm.cluster(id)?;
+    // A resume cannot know what the HSMs deleted before were: expect one.
+    let backup_expected = match &earlier {
+        Earlier::NotRun => now.hsms.iter().any(|h| h.state == "ACTIVE"),
+        Earlier::Started => true,
+        Earlier::Done(d) => d
+            .get("backup_expected")
+            .and_then(|v| v.as_bool())
+            .unwrap_or(true),
+    };
     let mut sent: Vec<&str> = Vec::new();
     for h in now.hsms.iter().filter(|h| h.state != "DELETE_IN_PROGRESS") {
         if let Err(e) = cluster.hsm.delete_hsm(id, &h.id) {
@@ -284,21 +335,30 @@ pub fn delete_hsms(
         .as_array()
         .map(|a| a.iter().filter_map(|h| h.get("id")?.as_str()).collect())
         .unwrap_or_default();
-    Ok(Done::new(Deleted {
+    let gone_at = SystemTime::now();
+    let done = Done::new(Deleted {
         deleted_at,
         backups_before: backups_before.clone(),
+        backup_expected,
+        gone_at,
     })
+    .details(serde_json::json!({
+        "deleted": deleted,
+        "deleted_at_unix": unix,
+        "gone_at_unix": gone_at.duration_since(SystemTime::UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64()),
+        "backups_before": backups_before,
+        "backup_expected": backup_expected,
+        "seconds_until_gone": took.as_secs_f64(),
+    }));
+    if ids.is_empty() {
+        return Ok(done.say(vec![format!("{id} has no HSM: nothing to delete")]));
+    }
+    Ok(done
         .say(vec![format!(
             "deleted {} ({} s until the cluster had no HSM)",
             ids.join(", "),
             took.as_secs()
         )])
-        .details(serde_json::json!({
-            "deleted": deleted,
-            "deleted_at_unix": unix,
-            "backups_before": backups_before,
-            "seconds_until_gone": took.as_secs_f64(),
-        }))
         .changed(Change {
             what: format!("deleted the HSMs {} of {id}", ids.join(", ")),
             if_failed: format!(
@@ -323,38 +383,45 @@ pub fn wait_backup_step(spec: &ClusterSpec) -> Step {
 /// before the deletion call is still the deletion's.
 const CLOCK_SKEW: Duration = Duration::from_secs(120);
 
+/// The backup the deletion took, once READY; None when no HSM deleted
+/// was ACTIVE and no backup came of the deletion.
 pub fn wait_backup(
     cluster: &Cluster,
     spec: &ClusterSpec,
     deleted: &Deleted,
-) -> Result<Done<BackupInfo>, StepError> {
+) -> Result<Done<Option<BackupInfo>>, StepError> {
     let id = &spec.cluster_id;
     let since = deleted
         .deleted_at
         .checked_sub(CLOCK_SKEW)
         .unwrap_or(SystemTime::UNIX_EPOCH);
+    let new_ones = |backups: Vec<BackupInfo>| -> Vec<BackupInfo> {
+        let mut after: Vec<BackupInfo> = backups
+            .into_iter()
+            .filter(|b| !deleted.backups_before.contains(&b.id))
+            .filter(|b| b.created.is_some_and(|c| c >= since))
+            .collect();
+        after.sort_by_key(|b| std::cmp::Reverse(b.created));
+        after
+    };
+    if !deleted.backup_expected && new_ones(cluster.hsm.backups(id)?).is_empty() {
+        return Ok(Done::new(None).say(vec![
+            "no backup was taken: no HSM deleted had become ACTIVE, so none held the key; the backup the root was restored from still holds it".into(),
+        ]));
+    }
     let (backup, took) = wait_for(
         &format!("the backup of {id} taken at the deletion"),
         "READY",
         spec.wait,
         || {
-            let backups = cluster.hsm.backups(id)?;
-            let mut after: Vec<&BackupInfo> = backups
-                .iter()
-                .filter(|b| !deleted.backups_before.contains(&b.id))
-                .filter(|b| b.created.is_some_and(|c| c >= since))
-                .collect();
-            after.sort_by_key(|b| std::cmp::Reverse(b.created));
+            let after = new_ones(cluster.hsm.backups(id)?);
             let state = after.first().map_or("no backup yet".to_string(), |b| {
                 format!("{} {}", b.id, b.state)
             });
-            Ok((
-                after.into_iter().find(|b| b.state == "READY").cloned(),
-                state,
-            ))
+            Ok((after.into_iter().find(|b| b.state == "READY"), state))
         },
     )?;
-    Ok(Done::new(backup.clone())
+    Ok(Done::new(Some(backup.clone()))
         .say(vec![format!(
             "backup {} is READY ({} s after the deletion began)",
             backup.id,
@@ -373,7 +440,13 @@ pub fn keep_backup_step() -> Step {
         .lasting()
 }
 
-pub fn keep_backup(cluster: &Cluster, backup: &BackupInfo) -> Result<Done<BackupInfo>, StepError> {
+pub fn keep_backup(
+    cluster: &Cluster,
+    backup: Option<&BackupInfo>,
+) -> Result<Done<Option<BackupInfo>>, StepError> {
+    let Some(backup) = backup else {
+        return Ok(Done::new(None).say(vec!["no new backup to keep".into()]));
+    };
     let kept = cluster.hsm.keep_forever(&backup.id)?;
     if !kept.never_expires {
         return Err(StepError::NotConfirmed(format!(
@@ -381,7 +454,7 @@ pub fn keep_backup(cluster: &Cluster, backup: &BackupInfo) -> Result<Done<Backup
             kept.id
         )));
     }
-    Ok(Done::new(kept.clone())
+    Ok(Done::new(Some(kept.clone()))
         .say(vec![format!(
             "backup {} never expires; the root is offline, its key held by that backup",
             kept.id
@@ -461,9 +534,21 @@ pub fn create_hsm_step(spec: &ClusterSpec) -> Step {
 }
 
 /// The HSM the session uses, and whether this run made it.
+#[derive(Clone)]
 pub struct SessionHsm {
     pub id: String,
     pub created_here: bool,
+    /// When it began to cost, as far as rootca knows: when CreateHsm
+    /// answered, or when this run found it.
+    pub since: SystemTime,
+    /// When it was seen ACTIVE.
+    pub active_at: Option<SystemTime>,
+}
+
+/// The ledger's entry for an HSM a ceremony created, which taking the
+/// root offline again resolves.
+pub fn created_hsm_what(hsm_id: &str, cluster_id: &str) -> String {
+    format!("created HSM {hsm_id} in {cluster_id}")
 }
 
 pub fn create_hsm(
@@ -505,9 +590,19 @@ pub fn create_hsm(
             (made, true, "created")
         }
     };
+    let since = match &earlier {
+        Earlier::Done(d) => d
+            .get("created_at_unix")
+            .and_then(|v| v.as_f64())
+            .map(|s| SystemTime::UNIX_EPOCH + Duration::from_secs_f64(s)),
+        _ => None,
+    }
+    .unwrap_or_else(SystemTime::now);
     let mut done = Done::new(SessionHsm {
         id: hsm.id.clone(),
         created_here,
+        since,
+        active_at: None,
     })
     .say(vec![format!(
         "HSM {} in {}: {how}",
@@ -520,11 +615,11 @@ pub fn create_hsm(
         "how": how,
         // When the HSM began to cost: known for one created now (for one
         // adopted after a kill, a little later than the truth).
-        "created_at_unix": created_here.then(|| SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64())),
+        "created_at_unix": created_here.then(|| since.duration_since(SystemTime::UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64())),
     }));
     if created_here {
         done = done.changed(Change {
-            what: format!("created HSM {} in {id}", hsm.id),
+            what: created_hsm_what(&hsm.id, id),
             if_failed: format!(
                 "HSM {} runs, and costs money every hour, until it is deleted: take the root offline with a deactivate ceremony, or `aws cloudhsmv2 delete-hsm --cluster-id {id} --hsm-id {}`",
                 hsm.id, hsm.id

@@ -21,6 +21,9 @@ pub struct Done<T> {
     pub details: serde_json::Value,
     pub outputs: BTreeMap<PathBuf, String>,
     pub changes: Vec<Change>,
+    /// The `what` of earlier changes this step undid (an HSM deleted
+    /// again): they leave the ledger.
+    pub resolved: Vec<String>,
 }
 
 impl<T> Done<T> {
@@ -31,6 +34,7 @@ impl<T> Done<T> {
             details: serde_json::Value::Null,
             outputs: BTreeMap::new(),
             changes: Vec::new(),
+            resolved: Vec::new(),
         }
     }
 
@@ -46,6 +50,11 @@ impl<T> Done<T> {
 
     pub fn changed(mut self, change: Change) -> Self {
         self.changes.push(change);
+        self
+    }
+
+    pub fn resolves(mut self, what: String) -> Self {
+        self.resolved.push(what);
         self
     }
 }
