@@ -1433,7 +1433,7 @@ impl Report {
         for s in &self.steps {
             let _ = writeln!(
                 m,
-                "| {} | {} | {} | {} | {:.1} | {} |",
+                "| {} | {} | {} | {} | {:.2} | {} |",
                 s.number,
                 crate::text::shown(&s.title),
                 rfc3339_text(s.started),
