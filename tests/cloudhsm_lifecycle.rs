@@ -1272,3 +1272,108 @@ fn a_drill_whose_restored_token_lacks_the_key_tears_down_and_says_fail() {
     assert!(drill_clusters(&p, &emulator, &report).is_empty());
     assert!(!token_present(&p));
 }
+
+#[test]
+fn a_session_that_cannot_take_the_root_offline_says_what_runs_and_the_command() {
+    let emulator = Emulator::shared();
+    let p = with_root();
+    let cluster = offline_cluster(&p, &emulator);
+    emulator
+        .python(
+            p.path(),
+            r#"
+import sys, boto3
+boto3.client("cloudhsmv2").tag_resource(ResourceId=sys.argv[1], TagList=[{"Key": "rootca:emulator-fault", "Value": "access-denied:DeleteHsm"}])
+"#,
+            &[&cluster],
+        )
+        .ok();
+    p.write("crl.toml", &crl_toml("out/crl-1"));
+    p.write(
+        "session.toml",
+        &session_toml(&cluster, "out/session", &["crl.toml"]),
+    );
+    let run = rootca(&p, &emulator, &["run", "session.toml", "--yes"]);
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr
+            .contains("(Delete every HSM of the cluster) failed")
+            && run.stderr.contains("access denied")
+            && run.stderr.contains("created HSM hsm-")
+            && run
+                .stderr
+                .contains(&format!("aws cloudhsmv2 delete-hsm --cluster-id {cluster}")),
+        "{}",
+        run.stderr
+    );
+    // The CRL was signed; the HSM is still there, as the message says.
+    assert!(p.path().join("out/crl-1.crl").exists());
+    let status = status_json(&p, &emulator, &cluster);
+    assert_eq!(
+        status["cluster"]["hsms"].as_array().unwrap().len(),
+        1,
+        "{status}"
+    );
+}
+
+#[test]
+fn a_session_killed_after_its_ceremony_resumes_and_takes_the_root_offline() {
+    use std::io::Read;
+    let emulator = Emulator::shared();
+    let p = with_root();
+    let cluster = offline_cluster(&p, &emulator);
+    p.write("crl.toml", &crl_toml("out/crl-1"));
+    p.write(
+        "session.toml",
+        &session_toml(&cluster, "out/session", &["crl.toml"]),
+    );
+    let mut command = Command::new(env!("CARGO_BIN_EXE_rootca"));
+    command
+        .env("SOFTHSM2_CONF", &p.conf)
+        .env("ROOTCA_CLOUDHSM_POLL_MS", "20")
+        .env("ROOTCA_TEST_PAUSE", "after-step-9")
+        .current_dir(p.path())
+        .args(["run", "session.toml", "--yes"])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped());
+    emulator.apply(&mut command);
+    let mut child = command.spawn().unwrap();
+    let mut stderr = child.stderr.take().unwrap();
+    let mut seen = String::new();
+    let mut buf = [0u8; 1024];
+    while !seen.contains("paused at after-step-9") {
+        let n = stderr.read(&mut buf).unwrap();
+        assert!(n > 0, "rootca ended before step 9 was done:\n{seen}");
+        seen.push_str(&String::from_utf8_lossy(&buf[..n]));
+    }
+    child.kill().unwrap(); // SIGKILL: nothing of the session's own cleanup runs
+    child.wait().unwrap();
+    let crl = std::fs::read(p.path().join("out/crl-1.crl")).unwrap();
+    assert_eq!(
+        status_json(&p, &emulator, &cluster)["cluster"]["hsms"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+
+    // Run again: the HSM found again, the CRL ceremony not run again, the root offline.
+    let run = rootca(&p, &emulator, &["run", "session.toml", "--yes"]);
+    run.ok();
+    assert!(
+        run.stdout
+            .contains("the HSM this ceremony created, found again")
+            && run.stdout.contains("completed before the interruption"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(std::fs::read(p.path().join("out/crl-1.crl")).unwrap(), crl);
+    let status = status_json(&p, &emulator, &cluster);
+    assert_eq!(
+        status["cluster"]["hsms"].as_array().unwrap().len(),
+        0,
+        "{status}"
+    );
+    assert!(!token_present(&p));
+}

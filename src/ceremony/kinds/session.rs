@@ -91,6 +91,7 @@ fn load(src: &Source<'_>, p: &mut Problems<'_>) -> Result<Option<Box<dyn Kind>>,
             "lists no ceremony file: name the CRL (and any subordinate) ceremonies the session runs, e.g. [\"crl-4.toml\"]",
         );
     }
+    let resuming = crate::output::transcript::journal_path(&transcript).exists();
     let mut ceremonies: Vec<Inner> = Vec::new();
     for given in &f.session.ceremonies {
         let path = resolve(src.dir, given);
@@ -107,16 +108,23 @@ fn load(src: &Source<'_>, p: &mut Problems<'_>) -> Result<Option<Box<dyn Kind>>,
             );
             continue;
         }
-        let c = match crate::ceremony::load(&path) {
+        // Resuming, a listed ceremony that completed has its outputs in
+        // place: it is read for its plan, and not run again.
+        let loaded = if resuming && completed(&path) {
+            crate::ceremony::load_content(&path)
+        } else {
+            crate::ceremony::load(&path)
+        };
+        let c = match loaded {
             Ok(c) => c,
+            Err(CeremonyError::Invalid { problems, .. }) => {
+                for problem in problems {
+                    p.add(field, format!("{shown} cannot be run: {problem}"));
+                }
+                continue;
+            }
             Err(e) => {
-                p.add(
-                    field,
-                    format!(
-                        "{shown} cannot be run: {}",
-                        e.to_string().replace('\n', "\n    ")
-                    ),
-                );
+                p.add(field, format!("{shown} cannot be run: {e}"));
                 continue;
             }
         };
@@ -345,6 +353,27 @@ impl SessionCeremony {
     }
 }
 
+/// Whether the ceremony file at `path` ran to completion: its transcript
+/// verifies, is complete, and was written by a run of this very file.
+fn completed(path: &Path) -> bool {
+    let Ok(c) = crate::ceremony::load_content(path) else {
+        return false;
+    };
+    completed_as(c.kind.transcript(), &c.file_sha256)
+}
+
+fn completed_as(transcript: &Path, file_sha256: &str) -> bool {
+    let Ok(verified) = crate::output::transcript::verify(transcript, None) else {
+        return false;
+    };
+    let by_this_file = crate::output::transcript::read_journal(transcript)
+        .ok()
+        .and_then(|e| e.first().map(|f| f.details.get("file_sha256").cloned()))
+        .flatten()
+        .is_some_and(|sha| sha == file_sha256);
+    verified.complete && by_this_file
+}
+
 fn run_ceremony_step(inner: &Inner) -> Step {
     let file = inner.path.file_name().map_or_else(
         || inner.path.display().to_string(),
@@ -383,7 +412,14 @@ const KEPT_LINES: usize = 12;
 /// standard error is shown as it comes and its last lines kept.
 fn run_ceremony(inner: &Inner, people: &People, earlier: Earlier) -> Result<Done<()>, StepError> {
     let shown = inner.path.display().to_string();
-    if let Earlier::Done(_) = earlier {
+    // Killed after the ceremony ended but before the session recorded it:
+    // its own transcript says it completed.
+    let done_before = match earlier {
+        Earlier::Done(_) => true,
+        Earlier::Started => completed_as(&inner.transcript, &inner.sha256),
+        Earlier::NotRun => false,
+    };
+    if done_before {
         crate::output::transcript::verify(&inner.transcript, None).map_err(|e| {
             StepError::NotConfirmed(format!(
                 "{shown} completed before the interruption, but its transcript does not verify now: {e}"
@@ -406,6 +442,8 @@ fn run_ceremony(inner: &Inner, people: &People, earlier: Earlier) -> Result<Done
         .map_err(|e| StepError::NotConfirmed(format!("cannot find the rootca program: {e}")))?;
     let mut command = std::process::Command::new(exe);
     command.arg("run").arg(&inner.path);
+    // The tests' pause points are meant for the session, not for what it runs.
+    command.env_remove("ROOTCA_TEST_PAUSE");
     if people.yes {
         command.arg("--yes");
     }
