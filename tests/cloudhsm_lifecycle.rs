@@ -87,6 +87,37 @@ fn rootca(p: &Practice, emulator: &Emulator, args: &[&str]) -> Run {
     command.output().unwrap().into()
 }
 
+/// Runs rootca with `args` until it reaches the pause point `point`, and
+/// kills it there with SIGKILL, as a power cut would.
+fn kill_at(p: &Practice, emulator: &Emulator, args: &[&str], point: &str) {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_rootca"));
+    command
+        .env("SOFTHSM2_CONF", &p.conf)
+        .env("ROOTCA_CLOUDHSM_POLL_MS", "20")
+        .env("ROOTCA_TEST_PAUSE", point)
+        .current_dir(p.path())
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped());
+    emulator.apply(&mut command);
+    let mut child = command.spawn().unwrap();
+    let mut stderr = child.stderr.take().unwrap();
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 256];
+    while !String::from_utf8_lossy(&seen).contains(&format!("paused at {point}")) {
+        let n = std::io::Read::read(&mut stderr, &mut buf).unwrap();
+        assert!(
+            n > 0,
+            "rootca ended before {point}:\n{}",
+            String::from_utf8_lossy(&seen)
+        );
+        seen.extend_from_slice(&buf[..n]);
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
 /// `rootca hsm status --json` of `cluster`, which must succeed.
 fn status_json(p: &Practice, emulator: &Emulator, cluster: &str) -> serde_json::Value {
     let status = rootca(
@@ -447,27 +478,12 @@ fn a_reactivation_killed_while_waiting_for_its_hsm_uses_that_hsm_when_run_again(
     let p = with_root();
     let cluster = offline_cluster(&p, &emulator);
     p.write("reactivate.toml", &reactivate_toml(&cluster, "out/on"));
-    let mut command = Command::new(env!("CARGO_BIN_EXE_rootca"));
-    command
-        .env("SOFTHSM2_CONF", &p.conf)
-        .env("ROOTCA_CLOUDHSM_POLL_MS", "20")
-        .env("ROOTCA_TEST_PAUSE", "created-hsm")
-        .current_dir(p.path())
-        .args(["run", "reactivate.toml", "--yes"])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped());
-    emulator.apply(&mut command);
-    let mut child = command.spawn().unwrap();
-    let mut stderr = child.stderr.take().unwrap();
-    let mut seen = Vec::new();
-    let mut buf = [0u8; 256];
-    while !String::from_utf8_lossy(&seen).contains("paused at created-hsm") {
-        let n = std::io::Read::read(&mut stderr, &mut buf).unwrap();
-        assert!(n > 0, "{}", String::from_utf8_lossy(&seen));
-        seen.extend_from_slice(&buf[..n]);
-    }
-    child.kill().unwrap();
-    child.wait().unwrap();
+    kill_at(
+        &p,
+        &emulator,
+        &["run", "reactivate.toml", "--yes"],
+        "created-hsm",
+    );
 
     let again = rootca(&p, &emulator, &["run", "reactivate.toml", "--yes"]);
     again.ok();
@@ -1148,18 +1164,19 @@ hsm.tag_resource(ResourceId=b["BackupId"], TagList=[{"Key": "rootca:emulator-dri
         .ok();
 }
 
-#[test]
-fn a_drill_whose_hsm_never_becomes_active_tears_down_and_says_fail() {
+/// A drill whose drill region misbehaves as `faults` says fails for
+/// `reason`, and tears down everything it made: nothing is left to remove.
+fn drill_fails_and_leaves_nothing(faults: &str, reason: &str) {
     let emulator = Emulator::shared();
     let p = with_root();
     let cluster = offline_cluster(&p, &emulator);
-    drill_faults(&p, &emulator, &cluster, "hsm-never-active");
+    drill_faults(&p, &emulator, &cluster, faults);
     let report = failing_drill(
         &p,
         &emulator,
         &cluster,
         &drill_toml(&cluster, "out/drill"),
-        "did not become ACTIVE",
+        reason,
     );
     assert!(drill_clusters(&p, &emulator, &report).is_empty());
     assert!(
@@ -1173,27 +1190,13 @@ fn a_drill_whose_hsm_never_becomes_active_tears_down_and_says_fail() {
 }
 
 #[test]
+fn a_drill_whose_hsm_never_becomes_active_tears_down_and_says_fail() {
+    drill_fails_and_leaves_nothing("hsm-never-active", "did not become ACTIVE");
+}
+
+#[test]
 fn a_drill_denied_half_way_tears_down_what_it_made() {
-    let emulator = Emulator::shared();
-    let p = with_root();
-    let cluster = offline_cluster(&p, &emulator);
-    drill_faults(&p, &emulator, &cluster, "access-denied:CreateHsm");
-    let report = failing_drill(
-        &p,
-        &emulator,
-        &cluster,
-        &drill_toml(&cluster, "out/drill"),
-        "access denied",
-    );
-    assert!(drill_clusters(&p, &emulator, &report).is_empty());
-    assert!(
-        report["resources"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|r| r["remove_with"].is_null()),
-        "{report}"
-    );
+    drill_fails_and_leaves_nothing("access-denied:CreateHsm", "access denied");
 }
 
 #[test]
@@ -1318,7 +1321,6 @@ boto3.client("cloudhsmv2").tag_resource(ResourceId=sys.argv[1], TagList=[{"Key":
 
 #[test]
 fn a_session_killed_after_its_ceremony_resumes_and_takes_the_root_offline() {
-    use std::io::Read;
     let emulator = Emulator::shared();
     let p = with_root();
     let cluster = offline_cluster(&p, &emulator);
@@ -1327,28 +1329,13 @@ fn a_session_killed_after_its_ceremony_resumes_and_takes_the_root_offline() {
         "session.toml",
         &session_toml(&cluster, "out/session", &["crl.toml"]),
     );
-    let mut command = Command::new(env!("CARGO_BIN_EXE_rootca"));
-    command
-        .env("SOFTHSM2_CONF", &p.conf)
-        .env("ROOTCA_CLOUDHSM_POLL_MS", "20")
-        .env("ROOTCA_TEST_PAUSE", "after-step-9")
-        .current_dir(p.path())
-        .args(["run", "session.toml", "--yes"])
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped());
-    emulator.apply(&mut command);
-    let mut child = command.spawn().unwrap();
-    let mut stderr = child.stderr.take().unwrap();
-    let mut seen = String::new();
-    let mut buf = [0u8; 1024];
-    while !seen.contains("paused at after-step-9") {
-        let n = stderr.read(&mut buf).unwrap();
-        assert!(n > 0, "rootca ended before step 9 was done:\n{seen}");
-        seen.push_str(&String::from_utf8_lossy(&buf[..n]));
-    }
-    child.kill().unwrap(); // SIGKILL: nothing of the session's own cleanup runs
-    child.wait().unwrap();
+    // SIGKILL: nothing of the session's own cleanup runs.
+    kill_at(
+        &p,
+        &emulator,
+        &["run", "session.toml", "--yes"],
+        "after-step-9",
+    );
     let crl = std::fs::read(p.path().join("out/crl-1.crl")).unwrap();
     assert_eq!(
         status_json(&p, &emulator, &cluster)["cluster"]["hsms"]
@@ -1376,4 +1363,46 @@ fn a_session_killed_after_its_ceremony_resumes_and_takes_the_root_offline() {
         "{status}"
     );
     assert!(!token_present(&p));
+}
+
+#[test]
+fn a_drill_killed_with_its_hsm_up_resumes_without_making_anything_twice() {
+    let emulator = Emulator::shared();
+    let p = with_root();
+    let cluster = offline_cluster(&p, &emulator);
+    p.write("drill.toml", &drill_toml(&cluster, "out/drill"));
+    kill_at(
+        &p,
+        &emulator,
+        &["run", "drill.toml", "--yes"],
+        "after-step-7",
+    );
+    let west = region(&p, &emulator, "us-west-2");
+    let live: Vec<&serde_json::Value> = west["clusters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["hsms"] == 1)
+        .collect();
+    assert_eq!(live.len(), 1, "{west}");
+
+    let run = rootca(&p, &emulator, &["run", "drill.toml", "--yes"]);
+    run.ok();
+    assert!(
+        run.stdout
+            .contains("made before the interruption, found again")
+            && run
+                .stdout
+                .contains("the HSM this ceremony created, found again"),
+        "{}",
+        run.stdout
+    );
+    let report = report_json(&p, "out/drill");
+    assert_eq!(report["verdict"], "PASS", "{report}");
+    assert_eq!(report["drill_cluster"], live[0]["id"], "{report}");
+    assert!(drill_clusters(&p, &emulator, &report).is_empty());
+    assert_eq!(
+        left_in_drill_region(&p, &emulator, &source_backups(&p, &emulator, &cluster)),
+        Vec::<String>::new()
+    );
 }

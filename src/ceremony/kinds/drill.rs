@@ -414,7 +414,13 @@ impl Kind for DrillCeremony {
         let report = Report::new(self, &log.borrow(), began);
         let verdict = report.verdict.clone();
         let reasons = report.reasons.clone();
-        r.step(WRITE_REPORT, || report.write(self))?;
+        r.resuming(WRITE_REPORT, |earlier| match earlier {
+            Earlier::Done(_) => Ok(Done::new(()).say(vec![format!(
+                "{} was written before the interruption; kept as it is",
+                self.report.display()
+            )])),
+            _ => report.write(self),
+        })?;
         let said = vec![format!(
             "the drill report {} says {verdict}",
             self.report.display()
@@ -539,9 +545,9 @@ impl DrillCeremony {
             remove_with: Some(delete_backup_command(region, &copy.id)),
         });
         let made = self.timed(log, r, CREATE_CLUSTER, |r| {
-            r.resuming(CREATE_CLUSTER, |_| {
+            r.resuming(CREATE_CLUSTER, |earlier| {
                 stop_if_interrupted()?;
-                create_cluster(drill, &copy, &self.subnets)
+                create_cluster(drill, &copy, &self.subnets, earlier)
             })
         })?;
         log.borrow_mut().cluster = Some(made.id.clone());
@@ -634,8 +640,9 @@ impl DrillCeremony {
         })
     }
 
-    /// The three teardown steps; each does what it can and never stops
-    /// the others: what it cannot remove is named in the report and left
+    /// The three teardown steps; each looks at the drill region afresh (so
+    /// doing one again after an interruption is safe), does what it can
+    /// and never stops the others: what it cannot remove is named in the report and left
     /// in the ledger with the command that removes it.
     fn tear_down(
         &self,
@@ -648,7 +655,7 @@ impl DrillCeremony {
         let hsm = log.borrow().hsm.clone();
         let keep = self.keep;
         let deleted = self.timed(log, r, DELETE_HSM, |r| {
-            r.step(DELETE_HSM, || {
+            r.resuming(DELETE_HSM, |_| {
                 Ok(delete_drill_hsm(
                     drill,
                     self,
@@ -662,7 +669,7 @@ impl DrillCeremony {
         let copy = log.borrow().copy.clone();
         let backup = log.borrow().backup.clone();
         self.timed(log, r, DELETE_BACKUPS, |r| {
-            r.step(DELETE_BACKUPS, || {
+            r.resuming(DELETE_BACKUPS, |_| {
                 Ok(delete_drill_backups(
                     drill,
                     self,
@@ -676,7 +683,7 @@ impl DrillCeremony {
             })
         })?;
         self.timed(log, r, DELETE_CLUSTER, |r| {
-            r.step(DELETE_CLUSTER, || {
+            r.resuming(DELETE_CLUSTER, |_| {
                 Ok(delete_drill_cluster(
                     drill,
                     &region,
@@ -885,8 +892,27 @@ fn create_cluster(
     drill: &CloudHsm,
     copy: &BackupInfo,
     subnets: &[String],
+    earlier: Earlier,
 ) -> Result<Done<ClusterInfo>, StepError> {
     let region = drill.region().to_string();
+    match &earlier {
+        // Made before the interruption: found again, never made twice.
+        Earlier::Done(d) => {
+            if let Some(id) = d.get("cluster").and_then(|v| v.as_str()) {
+                let found = drill.cluster(id)?;
+                return Ok(Done::new(found).say(vec![format!(
+                    "cluster {id} in {region}: made before the interruption, found again"
+                )]));
+            }
+        }
+        Earlier::Started => {
+            return Err(StepError::NotConfirmed(format!(
+                "the drill was interrupted while CreateCluster was being sent: a cluster from {} may be in {region}; look with `aws cloudhsmv2 describe-clusters --region {region}` for a cluster tagged {DRILL_TAG}, and delete it with `aws cloudhsmv2 delete-cluster --region {region} --cluster-id ID`",
+                copy.id
+            )));
+        }
+        Earlier::NotRun => {}
+    }
     let tags = vec![(
         DRILL_TAG.to_string(),
         rfc3339_text(SystemTime::now()).replace(':', "."),
