@@ -1406,3 +1406,43 @@ fn a_drill_killed_with_its_hsm_up_resumes_without_making_anything_twice() {
         Vec::<String>::new()
     );
 }
+
+#[test]
+fn a_drill_without_a_kept_backup_or_with_bad_fields_is_refused_and_changes_nothing() {
+    let emulator = Emulator::shared();
+    let p = with_root();
+    // Online, never deactivated: no backup that never expires.
+    let cluster = online_cluster(&p, &emulator, &[]);
+    let west_before = region(&p, &emulator, "us-west-2");
+    p.write("drill.toml", &drill_toml(&cluster, "out/drill"));
+    let run = rootca(&p, &emulator, &["run", "drill.toml", "--yes"]);
+    assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr
+            .contains("has no READY backup that never expires"),
+        "{}",
+        run.stderr
+    );
+    assert!(!p.path().join("out").exists());
+    assert_eq!(region(&p, &emulator, "us-west-2"), west_before);
+
+    p.write(
+        "bad.toml",
+        &drill_toml(&cluster, "out/drill")
+            .replace(
+                "drill_region = \"us-west-2\"",
+                "drill_region = \"us-east-1\"",
+            )
+            .replace("subnet-0fedcba9876543210", "subnet-xyz")
+            .replace("out/drill.md", "out/drill.txt"),
+    );
+    let run = rootca(&p, &emulator, &["check", "bad.toml"]);
+    assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
+    for said in [
+        "cloudhsm.drill_region (line 14): is the source region us-east-1",
+        "cloudhsm.drill_subnet_ids (line 15): \"subnet-xyz\" is not a subnet ID",
+        "outputs.report (line 24): must end in .md",
+    ] {
+        assert!(run.stderr.contains(said), "{said}:\n{}", run.stderr);
+    }
+}
