@@ -477,6 +477,24 @@ def test_copy_backup_to_region_makes_an_independent_copy_there(hsm, west):
     assert code(e) == "CloudHsmResourceNotFoundException"
 
 
+def test_a_drill_fault_on_a_backup_goes_with_its_copies_into_clusters_made_from_them(hsm, west):
+    cluster_id, (backup_id,) = backed_up_cluster(hsm)
+    hsm.tag_resource(ResourceId=backup_id,
+                     TagList=[{"Key": "rootca:emulator-drill-fault", "Value": "access-denied:CreateHsm"}])
+    hsm.copy_backup_to_region(DestinationRegion="us-west-2", BackupId=backup_id)
+    copy = poll_backup(west, polls=POLLS, sourceBackupIds=[backup_id])
+    made = west.create_cluster(HsmType=copy["HsmType"], Mode=copy["Mode"], SourceBackupId=copy["BackupId"],
+                               SubnetIds=["subnet-0fedcba9876543210"])["Cluster"]
+    assert {"Key": "rootca:emulator-fault", "Value": "access-denied:CreateHsm"} in made["TagList"]
+    poll_cluster(west, made["ClusterId"], lambda c: c["State"] == "ACTIVE")
+    with pytest.raises(ClientError) as e:
+        west.create_hsm(ClusterId=made["ClusterId"], AvailabilityZone="us-west-2a")
+    assert code(e) == "CloudHsmAccessDeniedException"
+    # the source cluster itself is not affected
+    assert not any(t["Key"] == "rootca:emulator-fault" for t in
+                   hsm.describe_clusters(Filters={"clusterIds": [cluster_id]})["Clusters"][0].get("TagList", []))
+
+
 # --- the SoftHSM binding ---------------------------------------------------------------------
 
 def test_offline_root_lifecycle_on_softhsm(emulator, hsm, west):
