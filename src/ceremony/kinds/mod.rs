@@ -3,6 +3,7 @@
 
 pub mod crl;
 pub mod deactivate;
+pub mod document_signer;
 pub mod key;
 pub mod reactivate;
 pub mod root;
@@ -30,6 +31,7 @@ pub const REGISTRY: &[Entry] = &[
     key::ENTRY,
     subordinate::ENTRY,
     crl::ENTRY,
+    document_signer::ENTRY,
     deactivate::ENTRY,
     reactivate::ENTRY,
 ];
