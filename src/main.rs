@@ -94,6 +94,14 @@ enum Command {
         /// Print the result as one JSON document on stdout (an error too).
         #[arg(long)]
         json: bool,
+        /// Judge a certificate by a profile: mdl-iaca, mdl-ds, matter-paa,
+        /// matter-pai (exit 2 when it breaks a rule).
+        #[arg(long, value_name = "NAME")]
+        profile: Option<String>,
+        /// The issuer's certificate, for the rules that compare with it
+        /// (mdl-ds, matter-pai).
+        #[arg(long, value_name = "PATH", requires = "profile")]
+        issuer: Option<PathBuf>,
     },
     /// AWS Private CA, around a ceremony: describe a CA, fetch its CSR,
     /// import a signed certificate, create a subordinate.
@@ -530,17 +538,51 @@ fn dispatch(command: Command) -> Result<(), Failure> {
             }
             Ok(())
         }
-        Command::Inspect { path, json } => {
-            let bytes = read_bounded(&path, limit::DOCUMENT)
-                .map_err(|e| Failure::Refused(format!("cannot read {}: {e}", path.display())))?;
+        Command::Inspect {
+            path,
+            json,
+            profile,
+            issuer,
+        } => {
+            let read = |path: &PathBuf| {
+                read_bounded(path, limit::DOCUMENT)
+                    .map_err(|e| Failure::Refused(format!("cannot read {}: {e}", path.display())))
+            };
+            let bytes = read(&path)?;
             let report = rootca::inspect::inspect(&bytes)
                 .map_err(|e| Failure::Refused(format!("{}: {e}", path.display())))?;
+            let verdict = match &profile {
+                None => None,
+                Some(name) => {
+                    let profile = name.parse().map_err(Failure::Refused)?;
+                    let issuer = issuer.as_ref().map(read).transpose()?;
+                    Some(
+                        rootca::profile::ecosystem::judge(profile, &bytes, issuer.as_deref())
+                            .map_err(|e| Failure::Refused(format!("{}: {e}", path.display())))?,
+                    )
+                }
+            };
             if json {
-                print_json(&report.to_json());
+                let mut doc = report.to_json();
+                if let (Some(v), Some(map)) = (&verdict, doc.as_object_mut()) {
+                    map.insert("profile".into(), v.to_json());
+                }
+                print_json(&doc);
             } else {
                 print!("{}", report.render_text());
+                if let Some(v) = &verdict {
+                    print!("{}", v.render_text());
+                }
             }
-            Ok(())
+            match verdict {
+                Some(v) if !v.satisfied() => Err(Failure::Refused(format!(
+                    "{} does not satisfy {}: {} finding(s)",
+                    path.display(),
+                    v.profile,
+                    v.findings.len()
+                ))),
+                _ => Ok(()),
+            }
         }
         Command::Pca { aws, command } => pca(aws, command),
         Command::Completions { shell } => {

@@ -853,3 +853,84 @@ pub(super) fn aws_settings(aws: AwsSection, p: &mut Problems) -> crate::aws::Aws
         endpoint_url: aws.endpoint_url,
     }
 }
+
+/// `certificate.profile`: pkix when absent.
+pub(super) fn ecosystem(
+    value: Option<&str>,
+    p: &mut Problems,
+) -> Option<crate::profile::ecosystem::Ecosystem> {
+    use crate::profile::ecosystem::Ecosystem;
+    match value {
+        None => Some(Ecosystem::Pkix),
+        Some(v) => match v.parse::<Ecosystem>() {
+            Ok(e) => Some(e),
+            Err(e) => {
+                p.add("certificate.profile", e);
+                None
+            }
+        },
+    }
+}
+
+/// `issuer_alt_name = ["mailto:...", "https://..."]`.
+pub(super) fn alt_names(
+    list: &[String],
+    field: &str,
+    p: &mut Problems,
+) -> Option<Vec<crate::profile::extensions::AltName>> {
+    use crate::profile::extensions::AltName;
+    if let Some(n) = repeated(list) {
+        p.add(field, format!("\"{n}\" is listed twice"));
+    }
+    let mut names = Vec::new();
+    let mut ok = true;
+    for entry in list {
+        match AltName::parse(entry) {
+            Ok(n) => names.push(n),
+            Err(e) => {
+                p.add(field, e);
+                ok = false;
+            }
+        }
+    }
+    ok.then_some(names)
+}
+
+/// `vendor_id = 0xFFF1`: a Matter id, written in upper case as it will
+/// appear in the certificate. None when refused.
+pub(super) fn matter_id(
+    value: Option<&toml::Value>,
+    field: &str,
+    text: &str,
+    p: &mut Problems,
+) -> Option<Option<u16>> {
+    let Some(value) = value else {
+        return Some(None);
+    };
+    match crate::profile::ecosystem::file_rules::matter_id_value(value) {
+        Ok(id) => {
+            // TOML reads 0xfff1 as 0xFFF1; the officers read the file, and
+            // Matter writes the id in upper case only.
+            let written = line_of(text, field)
+                .and_then(|l| text.lines().nth(l - 1))
+                .and_then(|l| l.split_once('='))
+                .map(|(_, v)| v.split('#').next().unwrap_or_default().trim().to_string())
+                .unwrap_or_default();
+            let digits = written.trim_start_matches("0x").trim_matches('"');
+            if digits.bytes().any(|b| b.is_ascii_lowercase()) {
+                p.add(
+                    field,
+                    format!(
+                        "{written} is in lower case: write 0x{id:04X}, as the certificate carries it (Matter Core 6.2.2.3: four upper-case hexadecimal digits)"
+                    ),
+                );
+                return None;
+            }
+            Some(Some(id))
+        }
+        Err(e) => {
+            p.add(field, e);
+            None
+        }
+    }
+}

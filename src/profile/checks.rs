@@ -20,6 +20,7 @@ use x509_cert::time::{Time, Validity};
 
 use super::ProfileError;
 use super::algorithm::SignatureAlgorithm;
+use super::ecosystem::Ecosystem;
 use super::extensions::key_identifier;
 use super::verify::verify_certificate;
 
@@ -41,6 +42,13 @@ pub struct Expected {
     pub policies: Vec<ObjectIdentifier>,
     /// The extensions the profile adds, and no others.
     pub extensions: Vec<ObjectIdentifier>,
+    /// An end-entity certificate (a Document Signer): no basicConstraints,
+    /// keyUsage digitalSignature only.
+    pub end_entity: bool,
+    /// The ecosystem profile whose rules the certificate also passes, and
+    /// the issuer certificate those rules compare it with (None for a root).
+    pub ecosystem: Ecosystem,
+    pub ecosystem_issuer: Option<Certificate>,
 }
 
 /// One check: its identifier and description, as docs/certificate-checks.md
@@ -121,12 +129,12 @@ pub const CHECKS: &[Check] = &[
     },
     Check {
         id: "C8",
-        description: "basicConstraints present, critical, CA true, pathLenConstraint as configured (absent when `path_len` is absent)",
+        description: "basicConstraints present, critical, CA true, pathLenConstraint as configured (absent when `path_len` is absent); on a Document Signer, absent",
         run: c8_basic_constraints,
     },
     Check {
         id: "C9",
-        description: "keyUsage present, critical, exactly keyCertSign and cRLSign (plus digitalSignature only when a subordinate's `digital_signature = true`; a root never has it)",
+        description: "keyUsage present, critical, exactly keyCertSign and cRLSign (plus digitalSignature only when a subordinate's `digital_signature = true`; a root never has it); on a Document Signer, exactly digitalSignature",
         run: c9_key_usage,
     },
     Check {
@@ -153,6 +161,11 @@ pub const CHECKS: &[Check] = &[
         id: "C14",
         description: "the signature verifies under the signer's public key (the lint key on the lint copy, the HSM key on the final certificate)",
         run: c14_signature,
+    },
+    Check {
+        id: "C15",
+        description: "the rules of the ceremony's profile (`profile = \"mdl-iaca\"`, `\"matter-paa\"`, `\"matter-pai\"`, and a Document Signer's), each named by its id (docs/profiles.md)",
+        run: c15_ecosystem,
     },
 ];
 
@@ -384,6 +397,14 @@ fn c7_structure(s: &Subject<'_>, f: &mut Vec<String>) {
 }
 
 fn c8_basic_constraints(s: &Subject<'_>, f: &mut Vec<String>) {
+    if s.expected.end_entity {
+        require(
+            f,
+            s.extension(rfc5280::ID_CE_BASIC_CONSTRAINTS).is_none(),
+            || "an end-entity certificate carries no basicConstraints here".into(),
+        );
+        return;
+    }
     let want = s.expected.path_len;
     let ok = s
         .extension(rfc5280::ID_CE_BASIC_CONSTRAINTS)
@@ -401,6 +422,9 @@ fn c9_key_usage(s: &Subject<'_>, f: &mut Vec<String>) {
     let mut want = KeyUsages::KeyCertSign | KeyUsages::CRLSign;
     if s.expected.digital_signature {
         want |= KeyUsages::DigitalSignature;
+    }
+    if s.expected.end_entity {
+        want = KeyUsages::DigitalSignature.into();
     }
     let ok = s
         .extension(rfc5280::ID_CE_KEY_USAGE)
@@ -531,6 +555,13 @@ fn c14_signature(s: &Subject<'_>, f: &mut Vec<String>) {
     require(f, verify_certificate(s.cert, s.signer).is_ok(), || {
         "the signature does not verify under the signer's key".into()
     });
+}
+
+fn c15_ecosystem(s: &Subject<'_>, f: &mut Vec<String>) {
+    let e = s.expected;
+    for finding in super::ecosystem::check(e.ecosystem, s.cert, e.ecosystem_issuer.as_ref()) {
+        f.push(finding.to_string());
+    }
 }
 
 fn general_name_uri(name: &x509_cert::ext::pkix::name::GeneralName) -> Option<String> {

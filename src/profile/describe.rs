@@ -59,3 +59,24 @@ pub fn optional_lists(
     }
     lines
 }
+
+pub fn profile(e: crate::profile::ecosystem::Ecosystem) -> String {
+    use crate::profile::ecosystem::Ecosystem;
+    let what = match e {
+        Ecosystem::Pkix => "RFC 5280",
+        Ecosystem::MdlIaca => "ISO/IEC 18013-5 IACA root (mDL)",
+        Ecosystem::MdlDocumentSigner => "ISO/IEC 18013-5 Document Signer (mDL)",
+        Ecosystem::MatterPaa => "Matter Product Attestation Authority",
+        Ecosystem::MatterPai => "Matter Product Attestation Intermediate",
+    };
+    format!("{e} ({what})")
+}
+
+pub fn matter_id(what: &str, id: u16) -> String {
+    format!("{what}: {id:04X} (subject attribute, UTF8String)")
+}
+
+pub fn issuer_alt_name(names: &[crate::profile::extensions::AltName]) -> String {
+    let n: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+    format!("issuerAltName: {}", n.join(", "))
+}

@@ -110,3 +110,71 @@ pub fn certificate_policies(oids: &[ObjectIdentifier]) -> Result<Extension, Prof
         .collect();
     extension(&CertificatePolicies(policies), false)
 }
+
+/// A name of the issuer for issuerAltName: `mailto:` gives an rfc822Name,
+/// an `http://` or `https://` URL a URI (ISO/IEC 18013-5 allows those two).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AltName {
+    Email(String),
+    Uri(String),
+}
+
+impl AltName {
+    /// Reads "mailto:pki@dmv.example.gov" or "https://dmv.example.gov".
+    pub fn parse(s: &str) -> Result<Self, String> {
+        let printable = s.is_ascii() && !s.contains(char::is_whitespace) && !s.is_empty();
+        if let Some(email) = s.strip_prefix("mailto:") {
+            let ok = printable
+                && email
+                    .split_once('@')
+                    .is_some_and(|(l, d)| !l.is_empty() && d.contains('.') && !d.contains('@'));
+            return if ok {
+                Ok(Self::Email(email.to_string()))
+            } else {
+                Err(format!(
+                    "\"{}\" is not an e-mail address such as mailto:pki@dmv.example.gov",
+                    s.escape_debug()
+                ))
+            };
+        }
+        if printable && (s.starts_with("https://") || s.starts_with("http://")) {
+            return Ok(Self::Uri(s.to_string()));
+        }
+        Err(format!(
+            "\"{}\" is neither mailto:ADDRESS nor an http:// or https:// URL",
+            s.escape_debug()
+        ))
+    }
+}
+
+impl std::fmt::Display for AltName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Email(e) => write!(f, "email:{e}"),
+            Self::Uri(u) => write!(f, "URI:{u}"),
+        }
+    }
+}
+
+pub fn issuer_alt_name(names: &[AltName]) -> Result<Extension, ProfileError> {
+    let names = names
+        .iter()
+        .map(|n| {
+            Ok(match n {
+                AltName::Email(e) => GeneralName::Rfc822Name(Ia5String::new(e)?),
+                AltName::Uri(u) => uri(u)?,
+            })
+        })
+        .collect::<Result<Vec<_>, ProfileError>>()?;
+    extension(&x509_cert::ext::pkix::IssuerAltName(names), false)
+}
+
+/// keyUsage (critical) of an end-entity signer: digitalSignature only.
+pub fn signer_key_usage() -> Result<Extension, ProfileError> {
+    extension(&KeyUsage(KeyUsages::DigitalSignature.into()), true)
+}
+
+/// extKeyUsage (critical) with exactly `oids`.
+pub fn extended_key_usage(oids: &[ObjectIdentifier]) -> Result<Extension, ProfileError> {
+    extension(&x509_cert::ext::pkix::ExtendedKeyUsage(oids.to_vec()), true)
+}

@@ -9,6 +9,8 @@ pub mod crl;
 pub mod csr;
 pub mod describe;
 pub mod document;
+pub mod document_signer;
+pub mod ecosystem;
 pub mod extensions;
 pub mod lint;
 pub mod name_constraints;

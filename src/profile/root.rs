@@ -10,6 +10,8 @@ use x509_cert::time::Validity;
 
 use super::algorithm::SignatureAlgorithm;
 use super::checks::Expected;
+use super::ecosystem::Ecosystem;
+use super::extensions::AltName;
 use super::{CertificateProfile, ProfileError, describe, extensions};
 
 /// basicConstraints (critical, CA), keyUsage (critical, keyCertSign and
@@ -24,6 +26,14 @@ pub struct RootProfile {
     pub path_len: Option<u8>,
     pub crl_urls: Vec<String>,
     pub policies: Vec<ObjectIdentifier>,
+    /// issuerAltName (an mDL IACA's), none when empty.
+    pub issuer_alt_name: Vec<AltName>,
+    /// The ecosystem profile the certificate satisfies besides RFC 5280.
+    /// Its values are in the fields above (an IACA's pathLen 0, a PAA's
+    /// Vendor ID in the subject), put there when the file was read.
+    pub ecosystem: Ecosystem,
+    /// A Matter PAA's Vendor ID (already in `subject`), for the plan.
+    pub vendor_id: Option<u16>,
 }
 
 impl RootProfile {
@@ -33,6 +43,9 @@ impl RootProfile {
             extensions::ca_key_usage(false)?,
             extensions::subject_key_identifier(&extensions::key_identifier(spk)?)?,
         ];
+        if !self.issuer_alt_name.is_empty() {
+            exts.push(extensions::issuer_alt_name(&self.issuer_alt_name)?);
+        }
         if !self.crl_urls.is_empty() {
             exts.push(extensions::crl_distribution_points(&self.crl_urls)?);
         }
@@ -71,11 +84,15 @@ impl CertificateProfile for RootProfile {
                 .iter()
                 .map(|e| e.extn_id)
                 .collect(),
+            end_entity: false,
+            ecosystem: self.ecosystem,
+            ecosystem_issuer: None,
         })
     }
 
     fn plan_lines(&self) -> Vec<String> {
         let mut lines = vec![
+            format!("profile: {}", describe::profile(self.ecosystem)),
             format!("subject and issuer: {}", self.subject),
             describe::validity(&self.validity, None),
             format!("signature: {}", self.signature),
@@ -83,6 +100,12 @@ impl CertificateProfile for RootProfile {
             describe::key_usage(false),
             "subjectKeyIdentifier: SHA-1 of the public key".into(),
         ];
+        if let Some(vid) = self.vendor_id {
+            lines.push(describe::matter_id("Vendor ID", vid));
+        }
+        if !self.issuer_alt_name.is_empty() {
+            lines.push(describe::issuer_alt_name(&self.issuer_alt_name));
+        }
         lines.extend(describe::optional_lists(
             &self.crl_urls,
             &[],

@@ -11,8 +11,11 @@ use x509_cert::ext::Extension;
 use x509_cert::name::Name;
 use x509_cert::time::Validity;
 
+use x509_cert::Certificate;
+
 use super::algorithm::SignatureAlgorithm;
 use super::checks::Expected;
+use super::ecosystem::Ecosystem;
 use super::name_constraints::NameConstraints;
 use super::{CertificateProfile, ProfileError, describe, extensions};
 
@@ -39,6 +42,13 @@ pub struct SubordinateTemplate {
     pub ca_issuers: Vec<String>,
     pub policies: Vec<ObjectIdentifier>,
     pub name_constraints: Option<NameConstraints>,
+    /// The ecosystem profile (pkix or matter-pai) and the issuer
+    /// certificate its rules compare with.
+    pub ecosystem: Ecosystem,
+    pub issuer_certificate: Option<Certificate>,
+    /// A Matter PAI's Vendor and Product ID, which the CSR's subject carries.
+    pub vendor_id: Option<u16>,
+    pub product_id: Option<u16>,
 }
 
 impl SubordinateTemplate {
@@ -53,6 +63,7 @@ impl SubordinateTemplate {
     /// The plan's lines for everything but the subject and key.
     pub fn plan_lines(&self) -> Vec<String> {
         let mut lines = vec![
+            format!("profile: {}", describe::profile(self.ecosystem)),
             format!("issuer: {}", self.issuer),
             describe::validity(&self.validity, Some(&self.issuer_validity)),
             format!("signature: {}", self.signature),
@@ -64,6 +75,12 @@ impl SubordinateTemplate {
                 hex::encode(&self.issuer_key_id)
             ),
         ];
+        if let Some(vid) = self.vendor_id {
+            lines.push(describe::matter_id("Vendor ID (from the CSR)", vid));
+        }
+        if let Some(pid) = self.product_id {
+            lines.push(describe::matter_id("Product ID (from the CSR)", pid));
+        }
         lines.extend(describe::optional_lists(
             &self.crl_urls,
             &self.ca_issuers,
@@ -156,6 +173,9 @@ impl CertificateProfile for SubordinateProfile {
                 .iter()
                 .map(|e| e.extn_id)
                 .collect(),
+            end_entity: false,
+            ecosystem: t.ecosystem,
+            ecosystem_issuer: t.issuer_certificate.clone(),
         })
     }
 

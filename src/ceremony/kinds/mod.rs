@@ -3,6 +3,7 @@
 
 pub mod crl;
 pub mod deactivate;
+pub mod document_signer;
 pub mod drill;
 pub mod key;
 pub mod reactivate;
@@ -32,6 +33,7 @@ pub const REGISTRY: &[Entry] = &[
     key::ENTRY,
     subordinate::ENTRY,
     crl::ENTRY,
+    document_signer::ENTRY,
     deactivate::ENTRY,
     reactivate::ENTRY,
     session::ENTRY,

@@ -10,14 +10,16 @@ use x509_cert::time::Validity;
 
 use super::Entry;
 use crate::ceremony::file::{
-    HsmSection, KeySection, Problems, Source, distinct, hsm_spec, key_spec, output, path_len,
-    policies, signature, time_text, urls, validity,
+    HsmSection, KeySection, Problems, Source, alt_names, distinct, ecosystem, hsm_spec, key_spec,
+    matter_id, output, path_len, policies, signature, time_text, urls, validity,
 };
 use crate::ceremony::steps::certificate::{self, Artifact};
 use crate::ceremony::steps::token;
 use crate::ceremony::{CeremonyError, HsmSpec, KeySpec, Kind, Run, Step};
 use crate::profile::CertificateProfile;
 use crate::profile::checks::subject_problems;
+use crate::profile::ecosystem::file_rules::{self, RootValues};
+use crate::profile::ecosystem::{Ecosystem, names};
 use crate::profile::root::RootProfile;
 
 pub const ENTRY: Entry = Entry { name: "root", load };
@@ -34,6 +36,14 @@ struct RootCertificateSection {
     crl_urls: Vec<String>,
     #[serde(default)]
     policies: Vec<String>,
+    /// pkix (default), mdl-iaca or matter-paa.
+    profile: Option<String>,
+    #[serde(default)]
+    issuer_alt_name: Vec<String>,
+    vendor_id: Option<toml::Value>,
+    product_id: Option<toml::Value>,
+    /// Read only to be refused by name: a root carries none.
+    name_constraints: Option<toml::Value>,
 }
 
 #[derive(Deserialize)]
@@ -91,6 +101,52 @@ fn load(src: &Source<'_>, p: &mut Problems<'_>) -> Result<Option<Box<dyn Kind>>,
     let path_len = path_len(c.path_len, "certificate.path_len", p);
     let crl_urls = urls(&c.crl_urls, "certificate.crl_urls", p);
     let policies = policies(&c.policies, "certificate.policies", p);
+    let profile = ecosystem(c.profile.as_deref(), p);
+    let issuer_alt_name = alt_names(&c.issuer_alt_name, "certificate.issuer_alt_name", p);
+    let vendor_id = matter_id(c.vendor_id.as_ref(), "certificate.vendor_id", src.text, p);
+    let product_id = matter_id(c.product_id.as_ref(), "certificate.product_id", src.text, p);
+    if let Some(profile) = profile {
+        let values = RootValues {
+            profile,
+            key: key.as_ref().map(|k| k.algorithm),
+            signature,
+            subject: subject.as_ref(),
+            validity: not_before
+                .zip(not_after)
+                .map(|(nb, na)| Validity::new(nb, na)),
+            path_len,
+            crl_urls: &crl_urls,
+            issuer_alt_names: c.issuer_alt_name.len(),
+            name_constraints: c.name_constraints.is_some(),
+            vendor_id: vendor_id.flatten(),
+            product_id: product_id.flatten(),
+        };
+        for (field, problem) in file_rules::root(&values) {
+            p.add(field, problem);
+        }
+    }
+    // The profile's values: an IACA's pathLen is 0; a PAA's Vendor ID
+    // goes into its subject as Matter encodes it.
+    let path_len = match (profile, path_len) {
+        (Some(Ecosystem::MdlIaca), Some(None)) => Some(Some(0)),
+        (_, pl) => pl,
+    };
+    let vid = vendor_id.flatten();
+    let subject = match (profile, subject, vid) {
+        (Some(Ecosystem::MatterPaa), Some(s), Some(vid)) => {
+            match names::with_matter_id(&s, names::MATTER_VID, vid) {
+                Ok(n) => Some(n),
+                Err(e) => {
+                    p.add(
+                        "certificate.vendor_id",
+                        format!("cannot be put in the subject: {e}"),
+                    );
+                    None
+                }
+            }
+        }
+        (_, s, _) => s,
+    };
     let o = f.outputs;
     let certificate = output(src.dir, &o.certificate, "outputs.certificate", p);
     let public_key = output(src.dir, &o.public_key, "outputs.public_key", p);
@@ -114,6 +170,9 @@ fn load(src: &Source<'_>, p: &mut Problems<'_>) -> Result<Option<Box<dyn Kind>>,
                 path_len: path_len?,
                 crl_urls,
                 policies,
+                issuer_alt_name: issuer_alt_name?,
+                ecosystem: profile?,
+                vendor_id: vid,
             },
             certificate,
             public_key,

@@ -13,8 +13,8 @@ use super::Entry;
 use crate::aws::AwsSettings;
 use crate::ceremony::file::{
     AwsSection, HsmSection, IssuerRead, IssuerSection, IssuerUse, Problems, Source, aws_settings,
-    distinct, hsm_spec, output, path_len, plain_text, policies, read_input, read_issuer, resolve,
-    signature, time_text, urls, validity,
+    distinct, ecosystem, hsm_spec, matter_id, output, path_len, plain_text, policies, read_input,
+    read_issuer, resolve, signature, time_text, urls, validity,
 };
 use crate::ceremony::resume::Earlier;
 use crate::ceremony::steps::certificate::{self, Artifact};
@@ -23,6 +23,8 @@ use crate::ceremony::steps::token;
 use crate::ceremony::{CeremonyError, HsmSpec, Kind, Run, Step, StepError};
 use crate::output::sha256_hex;
 use crate::profile::csr::Csr;
+use crate::profile::ecosystem::Ecosystem;
+use crate::profile::ecosystem::file_rules::{self, SubordinateValues};
 use crate::profile::name_constraints::{NameConstraintLists, NameConstraints};
 use crate::profile::pca_import::{Signed, preflight};
 use crate::profile::subordinate::SubordinateTemplate;
@@ -80,6 +82,10 @@ struct SubordinateCertificateSection {
     #[serde(default)]
     policies: Vec<String>,
     name_constraints: Option<NameConstraintsSection>,
+    /// pkix (default) or matter-pai.
+    profile: Option<String>,
+    vendor_id: Option<toml::Value>,
+    product_id: Option<toml::Value>,
 }
 
 #[derive(Deserialize)]
@@ -168,7 +174,7 @@ fn load(src: &Source<'_>, p: &mut Problems<'_>) -> Result<Option<Box<dyn Kind>>,
         f.certificate,
         (f.import, f.aws.unwrap_or_default()),
         f.outputs,
-        src.dir,
+        (src.dir, src.text),
         p,
     );
     Ok((|| {
@@ -209,7 +215,7 @@ fn subordinate_body(
     c: SubordinateCertificateSection,
     (import, aws): (Option<ImportSection>, AwsSection),
     o: SubordinateOutputs,
-    dir: &Path,
+    (dir, text): (&Path, &str),
     p: &mut Problems,
 ) -> Option<Body> {
     let aws = aws_settings(aws, p);
@@ -365,6 +371,27 @@ fn subordinate_body(
             None
         }
     };
+    let profile = ecosystem(c.profile.as_deref(), p);
+    let vendor_id = matter_id(c.vendor_id.as_ref(), "certificate.vendor_id", text, p);
+    let product_id = matter_id(c.product_id.as_ref(), "certificate.product_id", text, p);
+    if let Some(profile) = profile {
+        let values = SubordinateValues {
+            profile,
+            signature,
+            issuer: issuer_cert.as_ref(),
+            path_len: c.path_len.map(|n| u8::try_from(n).ok()),
+            name_constraints: matches!(&name_constraints, Some(Some(_))),
+            vendor_id: vendor_id.flatten(),
+            product_id: product_id.flatten(),
+            csr: match &csr {
+                Some(CsrSource::File { csr, .. }) => Some((&csr.subject, &csr.key)),
+                _ => None,
+            },
+        };
+        for (field, problem) in file_rules::subordinate(&values) {
+            p.add(field, problem);
+        }
+    }
     let certificate = output(dir, &o.certificate, "outputs.certificate", p);
     let chain = output(dir, &o.chain, "outputs.chain", p);
     let transcript = output(dir, &o.transcript, "outputs.transcript", p);
@@ -391,6 +418,10 @@ fn subordinate_body(
         ca_issuers,
         policies,
         name_constraints: name_constraints?,
+        ecosystem: profile?,
+        issuer_certificate: Some(issuer.clone()),
+        vendor_id: vendor_id?,
+        product_id: product_id?,
     };
     Some((
         issuer_label,
@@ -632,6 +663,22 @@ impl Kind for SubordinateCeremony {
         })?;
         let profile = self.template.for_subject(csr.subject.clone());
         let prepared = r.step(certificate::PREPARE, || {
+            if let (Ecosystem::MatterPai, Some(vid)) =
+                (self.template.ecosystem, self.template.vendor_id)
+            {
+                let problems = file_rules::pai_csr_problems(
+                    &csr.subject,
+                    &csr.key,
+                    vid,
+                    self.template.product_id,
+                );
+                if !problems.is_empty() {
+                    return Err(StepError::Refused(format!(
+                        "matter-pai: {}",
+                        problems.join("; ")
+                    )));
+                }
+            }
             let mut done = certificate::prepare(&profile, &serial, &csr.public_key, &key)?;
             if self.import.is_some() {
                 preflight(
