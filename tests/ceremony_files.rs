@@ -167,3 +167,142 @@ fn the_lifecycle_ceremony_files_pass_check() {
         );
     }
 }
+
+#[test]
+fn the_profile_root_ceremony_files_pass_check() {
+    for (name, shows) in [
+        (
+            "mdl-iaca.toml",
+            "profile: mdl-iaca (ISO/IEC 18013-5 IACA root (mDL))",
+        ),
+        (
+            "matter-paa.toml",
+            "Vendor ID: FFF1 (subject attribute, UTF8String)",
+        ),
+    ] {
+        let p = Practice::new();
+        p.write("root.toml", &ceremony_file(name));
+        let check = p.rootca(&["check", "root.toml"]);
+        assert_eq!(check.code, 0, "{name}:\n{}", check.stderr);
+        assert!(check.stdout.contains(shows), "{name}:\n{}", check.stdout);
+    }
+}
+
+/// What openssl needs to write Matter's Vendor ID attribute (without the
+/// oid_section it drops the attribute) as a UTF8String.
+const OPENSSL_OIDS: &str = "oid_section = oids\n[oids]\nmatterVID = 1.3.6.1.4.1.37244.2.1\n[req]\ndistinguished_name = dn\nstring_mask = utf8only\n[dn]\n";
+
+/// A key and CSR at `path` for `subject`, on P-256.
+fn p256_csr(p: &Practice, subject: &str, path: &str) {
+    p.write("oids.cnf", OPENSSL_OIDS);
+    openssl(
+        &[
+            "req",
+            "-new",
+            "-config",
+            "oids.cnf",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            "csr.key",
+            "-subj",
+            subject,
+            "-out",
+            path,
+        ],
+        p.path(),
+    )
+    .ok();
+}
+
+/// A stand-in CA at `path` (P-256, self-signed with openssl from
+/// 2026-01-01, `days` long) with the extensions given.
+fn stand_in_p256_ca(p: &Practice, subject: &str, days: &str, exts: &[&str], path: &str) {
+    p.write("oids.cnf", OPENSSL_OIDS);
+    let mut args = vec![
+        "req",
+        "-x509",
+        "-config",
+        "oids.cnf",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-keyout",
+        "ca.key",
+        "-subj",
+        subject,
+        "-days",
+        days,
+        "-sha256",
+    ];
+    for e in exts {
+        args.extend(["-addext", e]);
+    }
+    args.extend(["-out", path]);
+    openssl_fixed(&args, p.path()).ok();
+}
+
+#[test]
+fn the_document_signer_and_matter_pai_ceremony_files_pass_check() {
+    let p = Practice::new();
+    std::fs::create_dir_all(p.path().join("in")).unwrap();
+    std::fs::create_dir_all(p.path().join("out")).unwrap();
+    stand_in_p256_ca(
+        &p,
+        "/C=US/ST=US-CA/O=Example State DMV/CN=Example State DMV IACA G1",
+        "3650",
+        &[
+            "basicConstraints=critical,CA:TRUE,pathlen:0",
+            "keyUsage=critical,keyCertSign,cRLSign",
+            "subjectKeyIdentifier=hash",
+            "issuerAltName=email:pki@dmv.example.gov",
+            "crlDistributionPoints=URI:https://crl.dmv.example.gov/iaca-g1.crl",
+        ],
+        "out/iaca-g1.pem",
+    );
+    p256_csr(
+        &p,
+        "/C=US/ST=US-CA/CN=Example State DMV DS 2027",
+        "in/ds-2027.csr",
+    );
+    p.write("ds.toml", &ceremony_file("document-signer.toml"));
+    let check = p.rootca(&["check", "ds.toml"]);
+    assert_eq!(check.code, 0, "document-signer.toml:\n{}", check.stderr);
+    assert!(
+        check
+            .stdout
+            .contains("extKeyUsage (critical): 1.0.18013.5.1.2 (id-mdl-kp-mdlDS)"),
+        "{}",
+        check.stdout
+    );
+
+    stand_in_p256_ca(
+        &p,
+        "/CN=Example Corp Matter PAA G1/O=Example Corp/1.3.6.1.4.1.37244.2.1=FFF1",
+        "7300",
+        &[
+            "basicConstraints=critical,CA:TRUE,pathlen:1",
+            "keyUsage=critical,keyCertSign,cRLSign",
+            "subjectKeyIdentifier=hash",
+        ],
+        "out/matter-paa-g1.pem",
+    );
+    p256_csr(
+        &p,
+        "/CN=Example Corp Matter PAI 1/1.3.6.1.4.1.37244.2.1=FFF1",
+        "in/matter-pai-1.csr",
+    );
+    p.write("pai.toml", &ceremony_file("matter-pai.toml"));
+    let check = p.rootca(&["check", "pai.toml"]);
+    assert_eq!(check.code, 0, "matter-pai.toml:\n{}", check.stderr);
+    assert!(
+        check.stdout.contains("Vendor ID (from the CSR): FFF1"),
+        "{}",
+        check.stdout
+    );
+}

@@ -73,3 +73,52 @@ fn crl_ceremony_document_lists_exactly_the_crl_checks_that_run() {
         assert_eq!(c.id, format!("R{}", i + 1));
     }
 }
+
+#[test]
+fn profiles_document_lists_exactly_the_profile_rules_that_run() {
+    use rootca::profile::ecosystem::RULES;
+    let doc = std::fs::read_to_string("docs/profiles.md").expect("the document");
+    let documented: Vec<(String, String, String, String)> = doc
+        .lines()
+        .filter_map(|line| {
+            let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+            let id = cells.get(1)?;
+            let numbered = id.split_once('-').is_some_and(|(p, n)| {
+                !p.is_empty()
+                    && p.bytes().all(|b| b.is_ascii_uppercase())
+                    && !n.is_empty()
+                    && n.bytes().all(|b| b.is_ascii_digit())
+            });
+            (numbered && cells.len() >= 6).then(|| {
+                (
+                    id.to_string(),
+                    cells[2].to_string(),
+                    cells[3].to_string(),
+                    cells[4].to_string(),
+                )
+            })
+        })
+        .collect();
+    let registry: Vec<(String, String, String, String)> = RULES
+        .iter()
+        .map(|r| {
+            (
+                r.id.to_string(),
+                r.profile.name().to_string(),
+                r.rule.to_string(),
+                r.source.to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(documented, registry);
+    // Each profile's rules are numbered 1, 2, ... in order.
+    for r in RULES {
+        let (prefix, n) = r.id.split_once('-').unwrap();
+        let before = RULES
+            .iter()
+            .take_while(|o| o.id != r.id)
+            .filter(|o| o.id.starts_with(&format!("{prefix}-")))
+            .count();
+        assert_eq!(n, (before + 1).to_string(), "{}", r.id);
+    }
+}

@@ -129,6 +129,9 @@ pub struct CrlProfile {
     pub distribution_point: Option<String>,
     /// In ascending order of serial, each serial once.
     pub revoked: Vec<Revocation>,
+    /// Signed by an mDL IACA: the IACA CRL profile (ISO/IEC 18013-5 Table
+    /// B.10), which the file was held to at `check`.
+    pub mdl_iaca: bool,
 }
 
 impl CrlProfile {
@@ -227,6 +230,9 @@ impl CrlProfile {
             }
             None => "issuingDistributionPoint: none".into(),
         });
+        if self.mdl_iaca {
+            lines.push("profile: mDL IACA CRL (ISO/IEC 18013-5 Table B.10): only authorityKeyIdentifier and cRLNumber, no entry extensions, nextUpdate present".into());
+        }
         lines
     }
 }

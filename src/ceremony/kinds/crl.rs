@@ -369,6 +369,15 @@ fn load(src: &Source<'_>, p: &mut Problems<'_>) -> Result<Option<Box<dyn Kind>>,
     let distribution_point = c.distribution_point.inspect(|url| {
         urls(std::slice::from_ref(url), "crl.distribution_point", p);
     });
+    // Under an mDL IACA, the IACA CRL profile: only authorityKeyIdentifier
+    // and cRLNumber, and no CRL entry extensions.
+    let mdl_iaca = issuer.as_ref().is_some_and(|cert| {
+        crate::profile::ecosystem::check(crate::profile::ecosystem::Ecosystem::MdlIaca, cert, None)
+            .is_empty()
+    });
+    if mdl_iaca && distribution_point.is_some() {
+        p.add("crl.distribution_point", "mdl-iaca: the IACA CRL carries only authorityKeyIdentifier and cRLNumber (ISO/IEC 18013-5 Table B.10): leave distribution_point out");
+    }
 
     // The previous CRL and what carries over from it.
     let mut entries: Vec<(Revocation, Origin)> = Vec::new();
@@ -445,6 +454,12 @@ fn load(src: &Source<'_>, p: &mut Problems<'_>) -> Result<Option<Box<dyn Kind>>,
     for (i, r) in c.revoked.iter().enumerate() {
         let field = format!("crl.revoked entry {}", i + 1);
         let reason = Reason::parse(&r.reason);
+        if mdl_iaca && reason.is_some_and(|r| r != Reason::Unspecified) {
+            p.add(
+                &field,
+                format!("mdl-iaca: reason \"{}\" would be a CRL entry extension, which the IACA CRL profile forbids (ISO/IEC 18013-5 Table B.10): give reason = \"unspecified\"", r.reason.escape_debug()),
+            );
+        }
         if reason.is_none() {
             p.add(
                 &field,
@@ -536,6 +551,7 @@ fn load(src: &Source<'_>, p: &mut Problems<'_>) -> Result<Option<Box<dyn Kind>>,
             signature: signature?,
             distribution_point,
             revoked,
+            mdl_iaca,
         };
         Some(Box::new(CrlCeremony {
             hsm: hsm?,

@@ -133,7 +133,7 @@ fn load(src: &Source<'_>, p: &mut Problems<'_>) -> Result<Option<Box<dyn Kind>>,
             p.add(
                 field,
                 format!(
-                    "{shown} is a {kind} ceremony: a session runs the ceremonies that use the root's HSM (root, key, subordinate, crl), and brings the root back and takes it offline itself"
+                    "{shown} is a {kind} ceremony: a session runs the ceremonies that use the root's HSM (root, key, subordinate, document-signer, crl), and brings the root back and takes it offline itself"
                 ),
             );
             continue;
