@@ -1413,7 +1413,6 @@ fn a_drill_without_a_kept_backup_or_with_bad_fields_is_refused_and_changes_nothi
     let p = with_root();
     // Online, never deactivated: no backup that never expires.
     let cluster = online_cluster(&p, &emulator, &[]);
-    let west_before = region(&p, &emulator, "us-west-2");
     p.write("drill.toml", &drill_toml(&cluster, "out/drill"));
     let run = rootca(&p, &emulator, &["run", "drill.toml", "--yes"]);
     assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
@@ -1424,7 +1423,15 @@ fn a_drill_without_a_kept_backup_or_with_bad_fields_is_refused_and_changes_nothi
         run.stderr
     );
     assert!(!p.path().join("out").exists());
-    assert_eq!(region(&p, &emulator, "us-west-2"), west_before);
+    // Nothing was copied (other tests share the emulator's us-west-2).
+    let sources = source_backups(&p, &emulator, &cluster);
+    let copies = region(&p, &emulator, "us-west-2")["backups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|b| sources.iter().any(|s| b["source"] == s.as_str()))
+        .count();
+    assert_eq!(copies, 0);
 
     p.write(
         "bad.toml",
