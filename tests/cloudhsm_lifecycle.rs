@@ -1377,14 +1377,23 @@ fn a_drill_killed_with_its_hsm_up_resumes_without_making_anything_twice() {
         &["run", "drill.toml", "--yes"],
         "after-step-7",
     );
+    // The drill cluster the killed run made, as its journal records it,
+    // with its HSM up (other tests share the emulated us-west-2).
+    let made = entries(&p, "out/drill.transcript.jsonl.partial")
+        .into_iter()
+        .find(|e| {
+            e["event"] == "Create a drill cluster in us-west-2 from the copy" && e["status"] == "ok"
+        })
+        .unwrap()["details"]["cluster"]
+        .clone();
     let west = region(&p, &emulator, "us-west-2");
     let live: Vec<&serde_json::Value> = west["clusters"]
         .as_array()
         .unwrap()
         .iter()
-        .filter(|c| c["hsms"] == 1)
+        .filter(|c| c["id"] == made && c["hsms"] == 1)
         .collect();
-    assert_eq!(live.len(), 1, "{west}");
+    assert_eq!(live.len(), 1, "{made}: {west}");
 
     let run = rootca(&p, &emulator, &["run", "drill.toml", "--yes"]);
     run.ok();

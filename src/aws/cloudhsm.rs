@@ -610,14 +610,6 @@ impl CloudHsm {
         self.backups_by("sourceBackupIds", source_id)
     }
 
-    /// One backup by its ID, if this region has it.
-    pub fn backup(&self, id: &str) -> Result<Option<BackupInfo>, CloudHsmError> {
-        Ok(self
-            .backups_by("backupIds", id)?
-            .into_iter()
-            .find(|b| b.id == id))
-    }
-
     /// CopyBackupToRegion: the copy starts CREATE_IN_PROGRESS in
     /// `destination`; the source's tags go with it.
     pub fn copy_backup(&self, backup_id: &str, destination: &str) -> Result<(), CloudHsmError> {

@@ -331,11 +331,6 @@ impl Run<'_> {
         Ok(())
     }
 
-    /// Whether a change the ledger holds is one whose `what` is `what`.
-    pub fn has_change(&self, what: &str) -> bool {
-        self.changes.iter().any(|c| c.what == what)
-    }
-
     /// The failure `err` after the kind has undone what it could: the
     /// ledger as it is now (what was undone is gone from it), and what was
     /// done after the failure. The transcript is closed with the failure,

@@ -179,7 +179,7 @@ impl Kind for DeactivateCeremony {
             cloudhsm::delete_hsms(&cluster, &self.cluster, earlier, first_seen)
         })?;
         let backup = r.step(cloudhsm::WAIT_BACKUP, || {
-            cloudhsm::wait_backup(&cluster, &self.cluster, &deleted)
+            cloudhsm::wait_backup(&cluster.hsm, &self.cluster, &deleted)
         })?;
         r.resuming(cloudhsm::KEEP_BACKUP, |_| {
             cloudhsm::keep_backup(&cluster, backup.as_ref())

@@ -331,7 +331,7 @@ impl SessionCeremony {
             })
         })?;
         let backup = r.step(cloudhsm::WAIT_BACKUP, || {
-            cloudhsm::wait_backup(&cluster, spec, &deleted)
+            cloudhsm::wait_backup(&cluster.hsm, spec, &deleted)
         })?;
         let kept = r.resuming(cloudhsm::KEEP_BACKUP, |_| {
             cloudhsm::keep_backup(&cluster, backup.as_ref())

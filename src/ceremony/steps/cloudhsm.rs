@@ -386,7 +386,7 @@ const CLOCK_SKEW: Duration = Duration::from_secs(120);
 /// The backup the deletion took, once READY; None when no HSM deleted
 /// was ACTIVE and no backup came of the deletion.
 pub fn wait_backup(
-    cluster: &Cluster,
+    hsm: &CloudHsm,
     spec: &ClusterSpec,
     deleted: &Deleted,
 ) -> Result<Done<Option<BackupInfo>>, StepError> {
@@ -404,7 +404,7 @@ pub fn wait_backup(
         after.sort_by_key(|b| std::cmp::Reverse(b.created));
         after
     };
-    if !deleted.backup_expected && new_ones(cluster.hsm.backups(id)?).is_empty() {
+    if !deleted.backup_expected && new_ones(hsm.backups(id)?).is_empty() {
         return Ok(Done::new(None).say(vec![
             "no backup was taken: no HSM deleted had become ACTIVE, so none held the key; the backup the root was restored from still holds it".into(),
         ]));
@@ -414,7 +414,7 @@ pub fn wait_backup(
         "READY",
         spec.wait,
         || {
-            let after = new_ones(cluster.hsm.backups(id)?);
+            let after = new_ones(hsm.backups(id)?);
             let state = after.first().map_or("no backup yet".to_string(), |b| {
                 format!("{} {}", b.id, b.state)
             });
