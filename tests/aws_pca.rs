@@ -826,6 +826,40 @@ fn create_subordinate_refuses_bad_algorithms_before_calling_aws() {
         "{text}"
     );
 
+    for (oid, value, says) in [
+        (
+            "1.3.6.1.4.1.37244.2.1",
+            "",
+            "the value must be 1 to 256 characters",
+        ),
+        (
+            "vendor-id",
+            "FFF1",
+            "oid \"vendor-id\" is not an OID AWS accepts",
+        ),
+        ("2.999.1", "FFF1", "second arc below 40"),
+    ] {
+        let mut custom = spec("Custom CA");
+        custom
+            .subject
+            .custom_attributes
+            .push(rootca::aws::pca::CustomAttributeSpec {
+                oid: oid.to_string(),
+                value: value.to_string(),
+            });
+        let err = pca.create_subordinate(&custom).expect_err(oid);
+        assert!(
+            matches!(
+                &err,
+                AwsError::InvalidSpec {
+                    field: "subject.custom_attributes",
+                    ..
+                }
+            ) && err.to_string().contains(says),
+            "{err:?}"
+        );
+    }
+
     let mut no_name = spec("x");
     no_name.subject.common_name = "  ".to_string();
     let err = pca.create_subordinate(&no_name).expect_err("empty CN");

@@ -1147,6 +1147,20 @@ fn failing_drill(
     report
 }
 
+/// Sets the emulator's fault tag of `cluster` to `faults`.
+fn cluster_faults(p: &Practice, emulator: &Emulator, cluster: &str, faults: &str) {
+    emulator
+        .python(
+            p.path(),
+            r#"
+import sys, boto3
+boto3.client("cloudhsmv2").tag_resource(ResourceId=sys.argv[1], TagList=[{"Key": "rootca:emulator-fault", "Value": sys.argv[2]}])
+"#,
+            &[cluster, faults],
+        )
+        .ok();
+}
+
 /// Tags the newest backup of `cluster` so that what is made from it in the
 /// drill region misbehaves as `faults` says.
 fn drill_faults(p: &Practice, emulator: &Emulator, cluster: &str, faults: &str) {
@@ -1238,16 +1252,7 @@ fn a_drill_whose_copy_never_becomes_ready_names_the_copy_it_leaves() {
     let emulator = Emulator::shared();
     let p = with_root();
     let cluster = offline_cluster(&p, &emulator);
-    emulator
-        .python(
-            p.path(),
-            r#"
-import sys, boto3
-boto3.client("cloudhsmv2").tag_resource(ResourceId=sys.argv[1], TagList=[{"Key": "rootca:emulator-fault", "Value": "copy-never-ready"}])
-"#,
-            &[&cluster],
-        )
-        .ok();
+    cluster_faults(&p, &emulator, &cluster, "copy-never-ready");
     let report = failing_drill(
         &p,
         &emulator,
@@ -1281,16 +1286,7 @@ fn a_session_that_cannot_take_the_root_offline_says_what_runs_and_the_command() 
     let emulator = Emulator::shared();
     let p = with_root();
     let cluster = offline_cluster(&p, &emulator);
-    emulator
-        .python(
-            p.path(),
-            r#"
-import sys, boto3
-boto3.client("cloudhsmv2").tag_resource(ResourceId=sys.argv[1], TagList=[{"Key": "rootca:emulator-fault", "Value": "access-denied:DeleteHsm"}])
-"#,
-            &[&cluster],
-        )
-        .ok();
+    cluster_faults(&p, &emulator, &cluster, "access-denied:DeleteHsm");
     p.write("crl.toml", &crl_toml("out/crl-1"));
     p.write(
         "session.toml",

@@ -515,25 +515,6 @@ fn a_pai_with_a_lower_case_vendor_id_is_rejected_by_inspect_though_rs_matter_acc
     );
 }
 
-/// `check` refuses the file with exit 2, naming each of `must_mention`;
-/// `run` refuses it too and writes nothing under out/.
-fn refused_at_check(p: &Practice, file: &str, must_mention: &[&str]) {
-    let check = p.rootca(&["check", file]);
-    assert_eq!(
-        check.code, 2,
-        "expected refusal\n{}{}",
-        check.stdout, check.stderr
-    );
-    for m in must_mention {
-        assert!(
-            check.stderr.contains(m),
-            "message lacks {m:?}:\n{}",
-            check.stderr
-        );
-    }
-    common::refused(p, file, must_mention);
-}
-
 #[test]
 fn check_refuses_a_p384_paa_and_a_product_id_on_a_paa() {
     let p = Practice::new();
@@ -546,7 +527,7 @@ fn check_refuses_a_p384_paa_and_a_product_id_on_a_paa() {
         )
         .replace("ca/", "out/"),
     );
-    refused_at_check(
+    common::refused_at_check(
         &p,
         "paa.toml",
         &[
@@ -565,7 +546,7 @@ fn check_refuses_a_lower_case_vendor_id_in_the_file() {
         "paa.toml",
         &paa_toml("ec-p256", "ecdsa-sha256", "vendor_id = 0xfff1").replace("ca/", "out/"),
     );
-    refused_at_check(
+    common::refused_at_check(
         &p,
         "paa.toml",
         &["certificate.vendor_id (line 19): 0xfff1 is in lower case: write 0xFFF1"],
@@ -574,7 +555,7 @@ fn check_refuses_a_lower_case_vendor_id_in_the_file() {
         "paa.toml",
         &paa_toml("ec-p256", "ecdsa-sha256", "vendor_id = \"fff1\"").replace("ca/", "out/"),
     );
-    refused_at_check(
+    common::refused_at_check(
         &p,
         "paa.toml",
         &["certificate.vendor_id (line 19): \"fff1\" is not four upper-case hexadecimal digits"],
@@ -591,7 +572,7 @@ fn check_refuses_a_pai_csr_with_a_lower_case_or_other_vendor_id_or_a_p384_key() 
         &format!("/CN=Example Matter PAI/{VID}=fff1"),
     );
     p.write("pai.toml", &pai_toml("pai.csr", "vendor_id = 0xFFF1"));
-    refused_at_check(
+    common::refused_at_check(
         &p,
         "pai.toml",
         &[
@@ -606,7 +587,7 @@ fn check_refuses_a_pai_csr_with_a_lower_case_or_other_vendor_id_or_a_p384_key() 
         &format!("/CN=Example Matter PAI/{VID}=FFF2"),
     );
     p.write("pai.toml", &pai_toml("pai2.csr", "vendor_id = 0xFFF2"));
-    refused_at_check(
+    common::refused_at_check(
         &p,
         "pai.toml",
         &["certificate.vendor_id (line 22): matter-pai: 0xFFF2 is not the PAA's Vendor ID 0xFFF1"],
@@ -630,12 +611,174 @@ fn check_refuses_name_constraints_and_a_path_length_on_a_pai() {
         )
         .replace("path_len = 0", "path_len = 1"),
     );
-    refused_at_check(
+    common::refused_at_check(
         &p,
         "pai.toml",
         &[
             "certificate.name_constraints: matter-pai: a PAI carries no name constraints",
             "certificate.path_len (line 21): matter-pai: 1 is not allowed",
         ],
+    );
+}
+
+/// A PAI created in the Private CA emulator with `rootca pca
+/// create-subordinate`, its subject carrying the Vendor ID `vid` as a
+/// custom attribute; returns its ARN.
+fn pai_in_private_ca(p: &Practice, emulator: &common::emulator::Emulator, vid: &str) -> String {
+    p.write(
+        "pai-ca.toml",
+        &format!(
+            r#"key_algorithm = "EC_prime256v1"
+signing_algorithm = "SHA256WITHECDSA"
+
+[subject]
+common_name = "Example Matter PAI"
+
+[[subject.custom_attributes]]
+oid = "{VID}"
+value = "{vid}"
+"#
+        ),
+    );
+    let created = p.rootca_aws(
+        emulator,
+        &["pca", "create-subordinate", "--spec", "pai-ca.toml"],
+    );
+    created.ok();
+    let arn = created.stdout.trim().to_string();
+    assert!(arn.starts_with("arn:aws:acm-pca:"), "{}", created.stdout);
+    assert_eq!(emulator.status(&arn), "PENDING_CERTIFICATE");
+    arn
+}
+
+/// The PAI ceremony for the Private CA `arn`: its CSR fetched, the
+/// certificate imported.
+fn pai_from_private_ca_toml(arn: &str, vid: &str) -> String {
+    pai_toml("pai.csr", &format!("vendor_id = {vid}"))
+        .replace("file = \"pai.csr\"", &format!("private_ca_arn = \"{arn}\""))
+        + &format!("\n[import]\nprivate_ca_arn = \"{arn}\"\n")
+}
+
+#[test]
+fn a_pai_created_in_private_ca_is_signed_from_its_csr_imported_and_accepted_by_rs_matter() {
+    let emulator = common::emulator::Emulator::shared();
+    let p = with_paa();
+    let arn = pai_in_private_ca(&p, &emulator, "FFF1");
+    p.write("pai.toml", &pai_from_private_ca_toml(&arn, "0xFFF1"));
+
+    let plan = p.rootca_aws(&emulator, &["check", "pai.toml"]);
+    plan.ok();
+    assert!(
+        plan.stdout
+            .contains("the CSR's key must be EC P-256 and its subject must carry Vendor ID FFF1"),
+        "{}",
+        plan.stdout
+    );
+    let run = p.rootca_aws(&emulator, &["run", "pai.toml", "--yes"]);
+    run.ok();
+
+    assert_eq!(emulator.status(&arn), "ACTIVE");
+    let (installed, _) = emulator.ca_certificate(&arn);
+    let written = std::fs::read_to_string(p.path().join("out/pai.pem")).unwrap();
+    assert_eq!(
+        installed.trim(),
+        written.trim(),
+        "Private CA holds the certificate written"
+    );
+    let pai_der = der(&p, "out/pai.pem");
+    let paa_der = der(&p, "ca/paa.pem");
+    let pai = PaiCert::new(&pai_der).expect("rs-matter accepts the PAI");
+    let paa = PaaCert::new(&paa_der).expect("rs-matter accepts the PAA");
+    assert_eq!(pai.vendor_id().unwrap(), 0xFFF1);
+    assert_eq!(
+        pai.authority_key_id().unwrap(),
+        paa.subject_key_id().unwrap()
+    );
+    assert!(pai_der.len() <= 600, "the PAI is {} bytes", pai_der.len());
+    openssl(
+        &[
+            "verify",
+            "-x509_strict",
+            "-attime",
+            DAC_NOT_BEFORE,
+            "-CAfile",
+            "ca/paa.pem",
+            "out/pai.pem",
+        ],
+        p.path(),
+    )
+    .ok();
+    let lint = pkilint("lint_pkix_cert", &["out/pai.pem"], p.path());
+    assert_eq!(lint.code, 0, "pkilint:\n{}{}", lint.stdout, lint.stderr);
+}
+
+#[test]
+fn a_private_ca_pai_whose_csr_carries_another_vendor_id_is_refused_before_the_hsm_is_opened() {
+    let emulator = common::emulator::Emulator::shared();
+    let p = with_paa();
+    let arn = pai_in_private_ca(&p, &emulator, "FFF2");
+    p.write("pai.toml", &pai_from_private_ca_toml(&arn, "0xFFF1"));
+
+    let run = p.rootca_aws(&emulator, &["run", "pai.toml", "--yes"]);
+
+    assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr
+            .contains("the CSR's subject carries the Vendor ID FFF2; the file expects FFF1"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("step 1 ("), "{}", run.stderr);
+    assert!(
+        !run.stdout.contains("[2/") && !run.stdout.contains("logged in"),
+        "the ceremony went past step 1:\n{}",
+        run.stdout
+    );
+    assert!(!p.path().join("out/pai.pem").exists(), "nothing is written");
+    assert_eq!(emulator.status(&arn), "PENDING_CERTIFICATE");
+}
+
+#[test]
+fn inspect_json_gives_the_verdict_and_the_broken_rules_to_a_script() {
+    let p = Practice::new();
+    openssl_paa(&p, "P-256", &format!("/CN=Good PAA/{VID}=FFF1"));
+    let good = p.rootca(&[
+        "inspect",
+        "bad-paa.pem",
+        "--profile",
+        "matter-paa",
+        "--json",
+    ]);
+    good.ok();
+    let v: serde_json::Value = serde_json::from_str(&good.stdout).expect("JSON");
+    assert_eq!(v["profile"]["name"], "matter-paa", "{v}");
+    assert_eq!(v["profile"]["satisfied"], true, "{v}");
+    assert_eq!(v["profile"]["findings"], serde_json::json!([]), "{v}");
+
+    openssl_paa(&p, "P-384", &format!("/CN=Bad PAA/{VID}=FFF1/{PID}=8000"));
+    let bad = p.rootca(&[
+        "inspect",
+        "bad-paa.pem",
+        "--profile",
+        "matter-paa",
+        "--json",
+    ]);
+    assert_eq!(bad.code, 2, "{}{}", bad.stdout, bad.stderr);
+    let v: serde_json::Value = serde_json::from_str(&bad.stdout).expect("JSON");
+    assert_eq!(v["profile"]["satisfied"], false, "{v}");
+    let rules: Vec<&str> = v["profile"]["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| f["rule"].as_str().expect("a rule id"))
+        .collect();
+    assert!(
+        rules.contains(&"PAA-1") && rules.contains(&"PAA-2"),
+        "{rules:?}"
+    );
+    assert!(
+        bad.stderr.contains("does not satisfy matter-paa"),
+        "{}",
+        bad.stderr
     );
 }

@@ -489,25 +489,6 @@ fn a_document_signer_valid_458_days_is_rejected_by_inspect_though_isomdl_0_2_0_d
     );
 }
 
-/// `check` refuses the file with exit 2, naming each of `must_mention`;
-/// `run` refuses it too and writes nothing.
-fn refused_at_check(p: &Practice, file: &str, must_mention: &[&str]) {
-    let check = p.rootca(&["check", file]);
-    assert_eq!(
-        check.code, 2,
-        "expected refusal\n{}{}",
-        check.stdout, check.stderr
-    );
-    for m in must_mention {
-        assert!(
-            check.stderr.contains(m),
-            "message lacks {m:?}:\n{}",
-            check.stderr
-        );
-    }
-    common::refused(p, file, must_mention);
-}
-
 #[test]
 fn check_refuses_name_constraints_on_an_iaca() {
     let p = Practice::new();
@@ -520,7 +501,7 @@ fn check_refuses_name_constraints_on_an_iaca() {
         ),
     );
     p.write("iaca.toml", &text);
-    refused_at_check(
+    common::refused_at_check(
         &p,
         "iaca.toml",
         &["mdl-iaca: name_constraints are forbidden by ISO/IEC 18013-5 B.1.1"],
@@ -537,7 +518,7 @@ fn check_refuses_an_iaca_key_signature_subject_path_length_and_validity_off_the_
         "signature = \"rsa-sha256\"\npath_len = 1",
     );
     p.write("iaca.toml", &text);
-    refused_at_check(
+    common::refused_at_check(
         &p,
         "iaca.toml",
         &[
@@ -562,7 +543,7 @@ fn check_refuses_an_iaca_signature_of_the_other_hash_and_a_subject_without_count
         &IACA_P256.replace("ecdsa-sha256", "ecdsa-sha384"),
     );
     p.write("iaca.toml", &text);
-    refused_at_check(
+    common::refused_at_check(
         &p,
         "iaca.toml",
         &[
@@ -577,7 +558,7 @@ fn check_refuses_a_document_signer_valid_458_days() {
     let p = with_iaca("ec-p256", IACA_P256);
     csr(&p, "ds", "P-256", "/C=US/ST=US-CA/CN=Example DMV DS");
     p.write("ds.toml", &ds_toml("ds.csr", 458, DS_P256));
-    refused_at_check(
+    common::refused_at_check(
         &p,
         "ds.toml",
         &[
@@ -591,7 +572,7 @@ fn check_refuses_a_document_signer_whose_country_or_state_differs_from_the_iacas
     let p = with_iaca("ec-p256", IACA_P256);
     csr(&p, "ds", "P-256", "/C=CA/ST=CA-ON/CN=Example DMV DS");
     p.write("ds.toml", &ds_toml("ds.csr", 365, DS_P256));
-    refused_at_check(
+    common::refused_at_check(
         &p,
         "ds.toml",
         &[
@@ -615,7 +596,7 @@ fn check_refuses_a_document_signer_under_a_root_that_is_no_iaca() {
         )
         .replace("\"iaca\"", "\"root\""),
     );
-    refused_at_check(
+    common::refused_at_check(
         &p,
         "ds.toml",
         &["issuer.certificate (line 11): mdl-ds: is not an mDL IACA: IACA-6"],
@@ -630,7 +611,7 @@ fn check_refuses_a_document_signer_without_crl_url_or_issuer_alt_name() {
         "ds.toml",
         &ds_toml("ds.csr", 365, "signature = \"ecdsa-sha256\""),
     );
-    refused_at_check(
+    common::refused_at_check(
         &p,
         "ds.toml",
         &[
@@ -687,7 +668,7 @@ fn a_crl_under_an_iaca_follows_the_iaca_crl_profile() {
             "signature = \"ecdsa-sha256\"\ndistribution_point = \"http://crl.dmv.example.gov/iaca.crl\"",
         ),
     );
-    refused_at_check(
+    common::refused_at_check(
         &p,
         "crl.toml",
         &[
@@ -744,4 +725,109 @@ fn a_crl_under_an_iaca_follows_the_iaca_crl_profile() {
         p.path(),
     );
     assert_eq!(lint.code, 0, "pkilint:\n{}{}", lint.stdout, lint.stderr);
+}
+
+/// crl1/iaca.crl signed again on the token with a reasonCode
+/// (keyCompromise) on its first entry, as another tool might have made
+/// it; written to prev.crl (DER).
+fn crl_with_a_reason_code(p: &Practice) {
+    use der::{Decode, Encode, asn1::BitString, asn1::OctetString};
+    use x509_cert::crl::CertificateList;
+    use x509_cert::ext::Extension;
+    let bytes = std::fs::read(p.path().join("crl1/iaca.crl")).unwrap();
+    let mut crl: CertificateList = CertificateList::from_der(&bytes).unwrap();
+    let entry = &mut crl.tbs_cert_list.revoked_certificates.as_mut().unwrap()[0];
+    // CRLReason ::= ENUMERATED; keyCompromise (1).
+    entry.crl_entry_extensions = Some(vec![Extension {
+        extn_id: const_oid::db::rfc5280::ID_CE_CRL_REASONS,
+        critical: false,
+        extn_value: OctetString::new(vec![0x0a, 0x01, 0x01]).unwrap(),
+    }]);
+    // SoftHSM 2.6 offers raw CKM_ECDSA only: the digest is made here.
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(crl.tbs_cert_list.to_der().unwrap());
+    std::fs::write(p.path().join("tbs.sha256"), digest).unwrap();
+    p.pkcs11_tool(&[
+        "--sign",
+        "--mechanism",
+        "ECDSA",
+        "--signature-format",
+        "openssl",
+        "--label",
+        "iaca",
+        "-i",
+        &p.path().join("tbs.sha256").display().to_string(),
+        "-o",
+        &p.path().join("sig.der").display().to_string(),
+    ])
+    .ok();
+    let sig = std::fs::read(p.path().join("sig.der")).unwrap();
+    crl.signature = BitString::from_bytes(&sig).unwrap();
+    std::fs::write(p.path().join("prev.crl"), crl.to_der().unwrap()).unwrap();
+    openssl(
+        &[
+            "crl",
+            "-inform",
+            "DER",
+            "-in",
+            "prev.crl",
+            "-CAfile",
+            "ca/iaca.pem",
+            "-noout",
+            "-verify",
+        ],
+        p.path(),
+    )
+    .ok();
+}
+
+#[test]
+fn entries_carried_over_from_a_previous_crl_must_fit_the_iaca_crl_profile_too() {
+    let p = with_iaca("ec-p256", IACA_P256);
+    let revoked = format!(
+        "[[crl.revoked]]\nserial = \"0x4f2a\"\ndate = \"{}\"\nreason = \"unspecified\"",
+        day(-1)
+    );
+    // CRL 1 outside out/, which must stay empty while CRL 2 is refused.
+    p.write("crl.toml", &iaca_crl_toml(&revoked).replace("out/", "crl1/"));
+    p.rootca(&["run", "crl.toml", "--yes"]).ok();
+    crl_with_a_reason_code(&p);
+    let second = |sections: &str| {
+        iaca_crl_toml(sections)
+            .replace("number = 1", "number = 2\nprevious = \"prev.crl\"")
+            .replace("out/iaca", "out/iaca-2")
+    };
+
+    p.write("crl2.toml", &second(""));
+    common::refused_at_check(
+        &p,
+        "crl2.toml",
+        &[
+            "crl.previous (line 15): mdl-iaca: entry 0x4f2a carries reason \"keyCompromise\", a CRL entry extension the IACA CRL profile forbids",
+        ],
+    );
+
+    // Dropped and listed again as unspecified, it is signed without one.
+    p.write(
+        "crl2.toml",
+        &second(&format!(
+            "[[crl.remove]]\nserial = \"0x4f2a\"\nreason = \"re-listed without its reason code (IACA CRL profile)\"\n\n{revoked}"
+        )),
+    );
+    p.rootca(&["run", "crl2.toml", "--yes"]).ok();
+    let text = openssl(
+        &[
+            "crl",
+            "-inform",
+            "DER",
+            "-in",
+            "out/iaca-2.crl",
+            "-noout",
+            "-text",
+        ],
+        p.path(),
+    )
+    .stdout;
+    assert!(text.contains("Serial Number: 4F2A"), "{text}");
+    assert!(!text.contains("CRL entry extensions"), "{text}");
 }

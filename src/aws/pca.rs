@@ -19,7 +19,7 @@ use aws_sdk_acmpca::Client;
 use aws_sdk_acmpca::primitives::{Blob, DateTime};
 use aws_sdk_acmpca::types::{
     Asn1Subject, CertificateAuthorityConfiguration, CertificateAuthorityType, CrlConfiguration,
-    KeyAlgorithm, RevocationConfiguration, SigningAlgorithm, Tag,
+    CustomAttribute, KeyAlgorithm, RevocationConfiguration, SigningAlgorithm, Tag,
 };
 use serde::Deserialize;
 
@@ -137,6 +137,10 @@ pub const EC_SIGNING_ALGORITHMS: &[&str] =
 /// organization = "Example Corp"          # optional, as are the other fields
 /// country = "US"
 ///
+/// [[subject.custom_attributes]]          # optional: attributes by OID, after the named ones
+/// oid = "1.3.6.1.4.1.37244.2.1"          # e.g. a Matter Vendor ID
+/// value = "FFF1"
+///
 /// [crl]                                  # optional
 /// enabled = true
 /// expiration_in_days = 7
@@ -178,6 +182,39 @@ pub struct SubjectSpec {
     pub state: Option<String>,
     #[serde(default)]
     pub locality: Option<String>,
+    /// Attributes named by OID (a Matter Vendor ID, for one). AWS takes
+    /// CustomAttributes only instead of the named fields, so when these are
+    /// given the named fields are sent as CustomAttributes too, in the
+    /// order a CSR lists them (C, ST, L, O, OU, CN), these after them.
+    #[serde(default)]
+    pub custom_attributes: Vec<CustomAttributeSpec>,
+}
+
+/// One subject attribute by OID (AWS's CustomAttribute).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CustomAttributeSpec {
+    /// Dotted decimal, at most 64 characters.
+    pub oid: String,
+    /// 1 to 256 characters.
+    pub value: String,
+}
+
+impl SubjectSpec {
+    /// The named fields with their OIDs, in the order a CSR lists them.
+    fn named(&self) -> Vec<(&'static str, &str)> {
+        [
+            ("2.5.4.6", self.country.as_deref()),
+            ("2.5.4.8", self.state.as_deref()),
+            ("2.5.4.7", self.locality.as_deref()),
+            ("2.5.4.10", self.organization.as_deref()),
+            ("2.5.4.11", self.organizational_unit.as_deref()),
+            ("2.5.4.3", Some(self.common_name.as_str())),
+        ]
+        .into_iter()
+        .filter_map(|(oid, value)| value.map(|v| (oid, v)))
+        .collect()
+    }
 }
 
 /// The CRL the subordinate CA publishes for the certificates it issues.
@@ -254,6 +291,37 @@ impl SubordinateSpec {
                 "subject.country",
                 format!("{country:?} is not a two-letter ISO 3166 country code"),
             ));
+        }
+        for (i, a) in self.subject.custom_attributes.iter().enumerate() {
+            let field = "subject.custom_attributes";
+            let oid_ok = a.oid.len() <= 64
+                && const_oid::ObjectIdentifier::new(&a.oid).is_ok()
+                && a.oid
+                    .split('.')
+                    .nth(1)
+                    .and_then(|arc| arc.parse::<u32>().ok())
+                    .is_some_and(|arc| arc < 40);
+            if !oid_ok {
+                return Err(invalid(
+                    field,
+                    format!(
+                        "entry {}: oid {:?} is not an OID AWS accepts (dotted decimal, second arc below 40, at most 64 characters)",
+                        i + 1,
+                        a.oid
+                    ),
+                ));
+            }
+            let length = a.value.chars().count();
+            if !(1..=256).contains(&length) {
+                return Err(invalid(
+                    field,
+                    format!(
+                        "entry {} ({}): the value must be 1 to 256 characters, not {length}",
+                        i + 1,
+                        a.oid
+                    ),
+                ));
+            }
         }
         if let Some(days) = self.crl.as_ref().and_then(|crl| crl.expiration_in_days)
             && !(1..=5000).contains(&days)
@@ -613,14 +681,36 @@ impl PrivateCa {
             detail: e.to_string(),
         };
         let subject = &spec.subject;
-        let asn1 = Asn1Subject::builder()
-            .common_name(&subject.common_name)
-            .set_country(subject.country.clone())
-            .set_organization(subject.organization.clone())
-            .set_organizational_unit(subject.organizational_unit.clone())
-            .set_state(subject.state.clone())
-            .set_locality(subject.locality.clone())
-            .build();
+        let asn1 = if subject.custom_attributes.is_empty() {
+            Asn1Subject::builder()
+                .common_name(&subject.common_name)
+                .set_country(subject.country.clone())
+                .set_organization(subject.organization.clone())
+                .set_organizational_unit(subject.organizational_unit.clone())
+                .set_state(subject.state.clone())
+                .set_locality(subject.locality.clone())
+                .build()
+        } else {
+            // AWS refuses named fields beside CustomAttributes.
+            let mut all = Vec::new();
+            let named = subject.named();
+            let custom = subject
+                .custom_attributes
+                .iter()
+                .map(|a| (a.oid.as_str(), a.value.as_str()));
+            for (oid, value) in named.into_iter().chain(custom) {
+                all.push(
+                    CustomAttribute::builder()
+                        .object_identifier(oid)
+                        .value(value)
+                        .build()
+                        .map_err(build_error)?,
+                );
+            }
+            Asn1Subject::builder()
+                .set_custom_attributes(Some(all))
+                .build()
+        };
         let configuration = CertificateAuthorityConfiguration::builder()
             .key_algorithm(KeyAlgorithm::from(spec.key_algorithm.as_str()))
             .signing_algorithm(SigningAlgorithm::from(spec.signing_algorithm.as_str()))

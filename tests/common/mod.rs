@@ -334,6 +334,25 @@ pub fn refused(p: &Practice, file: &str, must_mention: &[&str]) -> String {
     run.stderr
 }
 
+/// `check` refuses `file` with exit 2, naming each of `must_mention`;
+/// `run` refuses it too and writes nothing ([`refused`]).
+pub fn refused_at_check(p: &Practice, file: &str, must_mention: &[&str]) {
+    let check = p.rootca(&["check", file]);
+    assert_eq!(
+        check.code, 2,
+        "expected refusal\n{}{}",
+        check.stdout, check.stderr
+    );
+    for m in must_mention {
+        assert!(
+            check.stderr.contains(m),
+            "message lacks {m:?}:\n{}",
+            check.stderr
+        );
+    }
+    refused(p, file, must_mention);
+}
+
 /// A token with a root made by a root ceremony: ec-p384, label "root",
 /// its artifacts under ca/.
 pub fn with_root() -> Practice {

@@ -444,6 +444,23 @@ fn load(src: &Source<'_>, p: &mut Problems<'_>) -> Result<Option<Box<dyn Kind>>,
         });
     }
 
+    // What carries over is signed again, so under an IACA it must fit the
+    // IACA CRL profile too.
+    if mdl_iaca {
+        for (e, origin) in &entries {
+            if matches!(origin, Origin::CarriedOver) && e.reason != Reason::Unspecified {
+                p.add(
+                    "crl.previous",
+                    format!(
+                        "mdl-iaca: entry {} carries reason \"{}\", a CRL entry extension the IACA CRL profile forbids (ISO/IEC 18013-5 Table B.10): drop it with [[crl.remove]] and list it again under [[crl.revoked]] with reason = \"unspecified\"",
+                        serial_text(&e.serial),
+                        e.reason.name()
+                    ),
+                );
+            }
+        }
+    }
+
     // The newly revoked. `seen` maps each serial listed so far to whether
     // it carried over: one look-up per entry, not a scan.
     let mut seen: std::collections::HashMap<Vec<u8>, bool> = entries

@@ -233,9 +233,10 @@ impl Kind for SessionCeremony {
             stop_if_interrupted()?;
             cloudhsm::check_for_reactivation(&back.aws, &back.cluster)
         })?;
-        let mut cost = Cost::default();
+        // The time the listed ceremonies took, for the HSM time's split.
+        let mut in_ceremonies = Duration::ZERO;
         let mut hsm = None;
-        let online = self.online(r, &cluster, &mut hsm, &mut cost);
+        let online = self.online(r, &cluster, &mut hsm, &mut in_ceremonies);
         let failure = match online {
             Ok(()) => None,
             // Refused with nothing changed: nothing to take offline.
@@ -258,7 +259,7 @@ impl Kind for SessionCeremony {
                 &format!("{why}; the root is taken offline now"),
             )?;
         }
-        let offline = self.offline(r, hsm.as_ref(), &cost);
+        let offline = self.offline(r, hsm.as_ref(), in_ceremonies);
         match (failure, offline) {
             (None, result) => result.map(|_| ()),
             (Some(f), Ok(said)) => Err(r.after_cleanup(f, said, true)),
@@ -276,12 +277,6 @@ impl Kind for SessionCeremony {
     }
 }
 
-/// Where the HSM time went, for the last step.
-#[derive(Default)]
-struct Cost {
-    in_ceremonies: Duration,
-}
-
 impl SessionCeremony {
     /// From the HSM to the last ceremony.
     fn online(
@@ -289,7 +284,7 @@ impl SessionCeremony {
         r: &mut Run<'_>,
         cluster: &cloudhsm::Cluster,
         hsm: &mut Option<SessionHsm>,
-        cost: &mut Cost,
+        in_ceremonies: &mut Duration,
     ) -> Result<(), CeremonyError> {
         self.back.bring_back(r, cluster, hsm)?;
         let people = r.people().clone();
@@ -299,7 +294,7 @@ impl SessionCeremony {
                 stop_if_interrupted()?;
                 run_ceremony(inner, &people, earlier)
             });
-            cost.in_ceremonies += began.elapsed();
+            *in_ceremonies += began.elapsed();
             result?;
         }
         Ok(())
@@ -310,7 +305,7 @@ impl SessionCeremony {
         &self,
         r: &mut Run<'_>,
         hsm: Option<&SessionHsm>,
-        cost: &Cost,
+        in_ceremonies: Duration,
     ) -> Result<Vec<String>, CeremonyError> {
         let back = &self.back;
         let spec = &back.cluster;
@@ -337,7 +332,7 @@ impl SessionCeremony {
             cloudhsm::keep_backup(&cluster, backup.as_ref())
         })?;
         r.step(SESSION_COST, || {
-            Ok(session_cost(hsm, &deleted, cost.in_ceremonies))
+            Ok(session_cost(hsm, &deleted, in_ceremonies))
         })?;
         let mut said = vec![format!(
             "the root was taken offline again: {} has no HSM",
@@ -470,7 +465,13 @@ fn run_ceremony(inner: &Inner, people: &People, earlier: Earlier) -> Result<Done
     let mut kept: Vec<String> = Vec::new();
     if let Some(err) = child.stderr.take() {
         let mut out = std::io::stderr();
-        for line in std::io::BufReader::new(err).lines().map_while(Result::ok) {
+        // Bytes, not lines of UTF-8: stopping at an invalid line would stop
+        // draining the pipe, and the ceremony would block writing to it.
+        for line in std::io::BufReader::new(err)
+            .split(b'\n')
+            .map_while(Result::ok)
+        {
+            let line = String::from_utf8_lossy(&line);
             let _ = writeln!(out, "{line}");
             kept.push(crate::text::shown(&line));
             if kept.len() > KEPT_LINES {

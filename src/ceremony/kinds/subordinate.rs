@@ -485,6 +485,24 @@ pub fn ignored_by_csr(bytes: &[u8]) -> Vec<String> {
 }
 
 impl SubordinateCeremony {
+    /// For a Matter PAI: what the CSR breaks of the profile (its key, its
+    /// Vendor and Product ID against the file's), as a refusal.
+    fn matter_pai_refusal(&self, csr: &Csr) -> Result<(), StepError> {
+        let (Ecosystem::MatterPai, Some(vid)) = (self.template.ecosystem, self.template.vendor_id)
+        else {
+            return Ok(());
+        };
+        let problems =
+            file_rules::pai_csr_problems(&csr.subject, &csr.key, vid, self.template.product_id);
+        if problems.is_empty() {
+            return Ok(());
+        }
+        Err(StepError::Refused(format!(
+            "matter-pai: {}",
+            problems.join("; ")
+        )))
+    }
+
     /// The CA the ceremony talks to, if any: the one whose CSR it fetches
     /// or the one it imports into (the same one when it does both).
     fn private_ca_arn(&self) -> Option<&str> {
@@ -588,7 +606,19 @@ impl Kind for SubordinateCeremony {
     fn steps(&self) -> Vec<Step> {
         let mut steps = Vec::new();
         if let Some(arn) = self.private_ca_arn() {
-            steps.push(private_ca::check_step(&self.expectations(arn)));
+            let mut check = private_ca::check_step(&self.expectations(arn));
+            if let (Ecosystem::MatterPai, Some(vid)) =
+                (self.template.ecosystem, self.template.vendor_id)
+            {
+                check.details.push(format!(
+                    "matter-pai: the CSR's key must be EC P-256 and its subject must carry Vendor ID {vid:04X}{}",
+                    self.template
+                        .product_id
+                        .map(|pid| format!(" and Product ID {pid:04X}"))
+                        .unwrap_or_default()
+                ));
+            }
+            steps.push(check);
         }
         steps.extend([
             token::login_step(&self.hsm),
@@ -627,13 +657,16 @@ impl Kind for SubordinateCeremony {
                     _ => None,
                 };
                 Some(r.step(private_ca::CHECK_CA, || {
-                    private_ca::check(
+                    let ca = private_ca::check(
                         &self.aws,
                         &CaExpectations {
                             signed_before,
                             ..self.expectations(arn)
                         },
-                    )
+                    )?;
+                    // A file's CSR was judged at `check`; Private CA's is judged here.
+                    self.matter_pai_refusal(&ca.value.csr)?;
+                    Ok(ca)
                 })?)
             }
             None => None,
@@ -663,22 +696,6 @@ impl Kind for SubordinateCeremony {
         })?;
         let profile = self.template.for_subject(csr.subject.clone());
         let prepared = r.step(certificate::PREPARE, || {
-            if let (Ecosystem::MatterPai, Some(vid)) =
-                (self.template.ecosystem, self.template.vendor_id)
-            {
-                let problems = file_rules::pai_csr_problems(
-                    &csr.subject,
-                    &csr.key,
-                    vid,
-                    self.template.product_id,
-                );
-                if !problems.is_empty() {
-                    return Err(StepError::Refused(format!(
-                        "matter-pai: {}",
-                        problems.join("; ")
-                    )));
-                }
-            }
             let mut done = certificate::prepare(&profile, &serial, &csr.public_key, &key)?;
             if self.import.is_some() {
                 preflight(
