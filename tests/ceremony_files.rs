@@ -306,3 +306,68 @@ fn the_document_signer_and_matter_pai_ceremony_files_pass_check() {
         check.stdout
     );
 }
+
+#[test]
+fn the_succession_ceremony_files_pass_check() {
+    let p = Practice::new();
+    std::fs::create_dir_all(p.path().join("out")).unwrap();
+    p.write("key.toml", &ceremony_file("key.toml"));
+    let check = p.rootca(&["check", "key.toml"]);
+    assert_eq!(check.code, 0, "key.toml:\n{}", check.stderr);
+
+    p.write("g2.toml", &ceremony_file("root-existing-key.toml"));
+    let check = p.rootca(&["check", "g2.toml"]);
+    assert_eq!(check.code, 0, "root-existing-key.toml:\n{}", check.stderr);
+    assert!(
+        check
+            .stdout
+            .contains("Find the existing key pair in the HSM")
+            && !check.stdout.contains("Generate the key pair"),
+        "{}",
+        check.stdout
+    );
+
+    // Stand-ins: G1 without pathLen (so it can cross-sign a root with
+    // subordinates), G2 a root of its own, both valid from 2026 for 30 years.
+    for (name, key) in [("root-g1", "g1.key"), ("root-g2", "g2.key")] {
+        openssl_fixed(
+            &[
+                "req",
+                "-x509",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:P-384",
+                "-nodes",
+                "-keyout",
+                key,
+                "-subj",
+                &format!("/C=US/O=Example Corp/CN={name}"),
+                "-days",
+                "10950",
+                "-addext",
+                if name == "root-g1" {
+                    "basicConstraints=critical,CA:TRUE"
+                } else {
+                    "basicConstraints=critical,CA:TRUE,pathlen:1"
+                },
+                "-addext",
+                "keyUsage=critical,keyCertSign,cRLSign",
+                "-addext",
+                "subjectKeyIdentifier=hash",
+                "-out",
+                &format!("out/{name}.pem"),
+            ],
+            p.path(),
+        )
+        .ok();
+    }
+    p.write("cross.toml", &ceremony_file("cross-certificate.toml"));
+    let check = p.rootca(&["check", "cross.toml"]);
+    assert_eq!(check.code, 0, "cross-certificate.toml:\n{}", check.stderr);
+    assert!(
+        check.stdout.contains("subject (from ") && check.stdout.contains("CN=root-g2"),
+        "{}",
+        check.stdout
+    );
+}

@@ -789,7 +789,10 @@ fn entries_carried_over_from_a_previous_crl_must_fit_the_iaca_crl_profile_too() 
         day(-1)
     );
     // CRL 1 outside out/, which must stay empty while CRL 2 is refused.
-    p.write("crl.toml", &iaca_crl_toml(&revoked).replace("out/", "crl1/"));
+    p.write(
+        "crl.toml",
+        &iaca_crl_toml(&revoked).replace("out/", "crl1/"),
+    );
     p.rootca(&["run", "crl.toml", "--yes"]).ok();
     crl_with_a_reason_code(&p);
     let second = |sections: &str| {

@@ -34,6 +34,9 @@ pub(super) struct HsmSection {
 pub(super) struct KeySection {
     label: String,
     algorithm: String,
+    /// Certify a key made earlier (by a `key` ceremony) instead of generating one.
+    #[serde(default)]
+    existing: bool,
 }
 
 /// The file being read, for a kind's loader.
@@ -452,6 +455,7 @@ pub(super) fn key_spec(s: &KeySection, p: &mut Problems) -> Option<KeySpec> {
     Some(KeySpec {
         label: s.label.clone(),
         algorithm: algorithm?,
+        existing: s.existing,
     })
 }
 
@@ -725,6 +729,74 @@ pub(super) fn read_issuer(
         certificate,
         facts,
     }
+}
+
+/// Refuses a validity that starts before or ends after the issuer's:
+/// RFC 5280 path validation would reject the certificate at those times.
+pub(super) fn inside_issuer(
+    (not_before, nb_text): (Option<&Time>, &str),
+    (not_after, na_text): (Option<&Time>, &str),
+    issuer: &x509_cert::Certificate,
+    p: &mut Problems,
+) {
+    let v = issuer.tbs_certificate().validity();
+    if let Some(na) = not_after
+        && na.to_unix_duration() > v.not_after.to_unix_duration()
+    {
+        p.add(
+            "certificate.not_after",
+            format!(
+                "{na_text} is later than the issuer's notAfter; the latest allowed is {}",
+                v.not_after
+            ),
+        );
+    }
+    if let Some(nb) = not_before
+        && nb.to_unix_duration() < v.not_before.to_unix_duration()
+    {
+        p.add(
+            "certificate.not_before",
+            format!(
+                "{nb_text} is earlier than the issuer's notBefore; the earliest allowed is {}",
+                v.not_before
+            ),
+        );
+    }
+}
+
+/// A CA certificate's pathLen: required (`why` says why), and below the
+/// issuer's own.
+pub(super) fn ca_path_len(
+    value: Option<i64>,
+    why: &str,
+    issuer: Option<&IssuerFacts>,
+    p: &mut Problems,
+) -> Option<u8> {
+    let path_len = match path_len(value, "certificate.path_len", p) {
+        Some(Some(n)) => Some(n),
+        Some(None) => {
+            p.add("certificate.path_len", why);
+            None
+        }
+        None => None,
+    };
+    if let (Some(n), Some(f)) = (path_len, issuer) {
+        match f.path_len {
+            Some(0) => p.add(
+                "issuer.certificate",
+                "the issuer's pathLen is 0: it cannot sign CA certificates",
+            ),
+            Some(limit) if n >= limit => p.add(
+                "certificate.path_len",
+                format!(
+                    "{n} must be below the issuer's pathLen {limit} (at most {})",
+                    limit - 1
+                ),
+            ),
+            _ => {}
+        }
+    }
+    path_len
 }
 
 /// What the issuer's key is to sign, for the keyUsage it must allow.

@@ -84,4 +84,6 @@ pub struct HsmSpec {
 pub struct KeySpec {
     pub label: String,
     pub algorithm: KeyAlgorithm,
+    /// The key exists already (made by a `key` ceremony): found, not generated.
+    pub existing: bool,
 }

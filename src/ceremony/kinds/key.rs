@@ -48,6 +48,12 @@ fn load(src: &Source<'_>, p: &mut Problems<'_>) -> Result<Option<Box<dyn Kind>>,
     let f: KeyFile = src.parse()?;
     let hsm = hsm_spec(&f.hsm, src.dir, p);
     let key = key_spec(&f.key, p);
+    if key.as_ref().is_some_and(|k| k.existing) {
+        p.add(
+            "key.existing",
+            "a key ceremony generates its key: leave existing out (a root ceremony takes existing = true to certify this key later)",
+        );
+    }
     let public_key = output(src.dir, &f.outputs.public_key, "outputs.public_key", p);
     let transcript = output(src.dir, &f.outputs.transcript, "outputs.transcript", p);
     distinct(

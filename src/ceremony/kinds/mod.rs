@@ -2,6 +2,7 @@
 //! place that lists them: adding a kind is a module and a line here.
 
 pub mod crl;
+pub mod cross_certificate;
 pub mod deactivate;
 pub mod document_signer;
 pub mod drill;
@@ -32,6 +33,7 @@ pub const REGISTRY: &[Entry] = &[
     root::ENTRY,
     key::ENTRY,
     subordinate::ENTRY,
+    cross_certificate::ENTRY,
     crl::ENTRY,
     document_signer::ENTRY,
     deactivate::ENTRY,

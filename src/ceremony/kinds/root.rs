@@ -197,7 +197,11 @@ impl Kind for RootCeremony {
     fn steps(&self) -> Vec<Step> {
         vec![
             token::login_step(&self.hsm),
-            token::generate_key_step(&self.key),
+            if self.key.existing {
+                token::find_key_step(&self.key)
+            } else {
+                token::generate_key_step(&self.key)
+            },
             token::read_public_key_step(),
             token::draw_serial_step(),
             certificate::prepare_step("root", self.profile.plan_lines()),
@@ -218,9 +222,13 @@ impl Kind for RootCeremony {
     fn run(&self, r: &mut Run<'_>) -> Result<(), CeremonyError> {
         let hsm = r.take_hsm();
         let session = r.step(token::LOGIN, || token::login(hsm, &self.hsm))?;
-        let key = r.resuming(token::GENERATE_KEY, |earlier| {
-            token::generate_key(&session, &self.key, earlier)
-        })?;
+        let key = if self.key.existing {
+            r.step(token::FIND_KEY, || token::find_key(&session, &self.key))?
+        } else {
+            r.resuming(token::GENERATE_KEY, |earlier| {
+                token::generate_key(&session, &self.key, earlier)
+            })?
+        };
         let key = r.step(token::READ_PUBLIC_KEY, || {
             token::read_public_key(&session, key)
         })?;

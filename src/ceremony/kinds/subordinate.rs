@@ -13,8 +13,8 @@ use super::Entry;
 use crate::aws::AwsSettings;
 use crate::ceremony::file::{
     AwsSection, HsmSection, IssuerRead, IssuerSection, IssuerUse, Problems, Source, aws_settings,
-    distinct, ecosystem, hsm_spec, matter_id, output, path_len, plain_text, policies, read_input,
-    read_issuer, resolve, signature, time_text, urls, validity,
+    ca_path_len, distinct, ecosystem, hsm_spec, inside_issuer, matter_id, output, plain_text,
+    policies, read_input, read_issuer, resolve, signature, time_text, urls, validity,
 };
 use crate::ceremony::resume::Earlier;
 use crate::ceremony::steps::certificate::{self, Artifact};
@@ -270,29 +270,12 @@ fn subordinate_body(
     let (nb_text, na_text) = (time_text(&c.not_before), time_text(&c.not_after));
     let (not_before, not_after) = validity(&nb_text, &na_text, p);
     if let Some(cert) = &issuer_cert {
-        let v = cert.tbs_certificate().validity();
-        if let Some(na) = &not_after
-            && na.to_unix_duration() > v.not_after.to_unix_duration()
-        {
-            p.add(
-                "certificate.not_after",
-                format!(
-                    "{} is later than the issuer's notAfter; the latest allowed is {}",
-                    na_text, v.not_after
-                ),
-            );
-        }
-        if let Some(nb) = &not_before
-            && nb.to_unix_duration() < v.not_before.to_unix_duration()
-        {
-            p.add(
-                "certificate.not_before",
-                format!(
-                    "{} is earlier than the issuer's notBefore; the earliest allowed is {}",
-                    nb_text, v.not_before
-                ),
-            );
-        }
+        inside_issuer(
+            (not_before.as_ref(), &nb_text),
+            (not_after.as_ref(), &na_text),
+            cert,
+            p,
+        );
         if let Some(CsrSource::File { csr, .. }) = &csr {
             for problem in csr.problems_with(cert) {
                 p.add("csr.file", problem);
@@ -304,30 +287,12 @@ fn subordinate_body(
         issuer_facts.as_ref().map(|f| (f.algorithm, "the issuer's")),
         p,
     );
-    let path_len = match path_len(c.path_len, "certificate.path_len", p) {
-        Some(Some(n)) => Some(n),
-        Some(None) => {
-            p.add("certificate.path_len", "is required for a subordinate: 0 lets it issue only end-entity certificates, which is what Private CA's issuing CAs need");
-            None
-        }
-        None => None,
-    };
-    if let (Some(n), Some(f)) = (path_len, &issuer_facts) {
-        match f.path_len {
-            Some(0) => p.add(
-                "issuer.certificate",
-                "the issuer's pathLen is 0: it cannot sign CA certificates",
-            ),
-            Some(limit) if n >= limit => p.add(
-                "certificate.path_len",
-                format!(
-                    "{n} must be below the issuer's pathLen {limit} (at most {})",
-                    limit - 1
-                ),
-            ),
-            _ => {}
-        }
-    }
+    let path_len = ca_path_len(
+        c.path_len,
+        "is required for a subordinate: 0 lets it issue only end-entity certificates, which is what Private CA's issuing CAs need",
+        issuer_facts.as_ref(),
+        p,
+    );
     let crl_urls = urls(&c.crl_urls, "certificate.crl_urls", p);
     let ca_issuers = urls(&c.aia_ca_issuers, "certificate.aia_ca_issuers", p);
     let policies = policies(&c.policies, "certificate.policies", p);

@@ -17,6 +17,7 @@ use crate::profile::ProfileError;
 
 pub const LOGIN: &str = "login";
 pub const GENERATE_KEY: &str = "generate-key";
+pub const FIND_KEY: &str = "find-key";
 pub const READ_PUBLIC_KEY: &str = "read-public-key";
 pub const FIND_ISSUER_KEY: &str = "find-issuer-key";
 pub const DRAW_SERIAL: &str = "draw-serial";
@@ -34,7 +35,7 @@ pub struct KeyInUse {
     pub public_key: SubjectPublicKeyInfoOwned,
 }
 
-fn spki_sha256(spki: &SubjectPublicKeyInfoOwned) -> Result<(String, String), StepError> {
+pub fn spki_sha256(spki: &SubjectPublicKeyInfoOwned) -> Result<(String, String), StepError> {
     let der = spki.to_der().map_err(ProfileError::from)?;
     Ok((sha256_hex(&der), fingerprint_groups(&der)))
 }
@@ -189,6 +190,52 @@ pub fn generate_key(
         .say(vec![say])
         .details(details)
         .changed(change))
+}
+
+pub fn find_key_step(key: &KeySpec) -> Step {
+    Step::new(FIND_KEY, "Find the existing key pair in the HSM")
+        .details(vec![
+            format!(
+                "label: \"{}\"; exactly one private and one public key must have it",
+                key.label
+            ),
+            format!("algorithm: must be {}", key.algorithm),
+            "private key: must be a token object, private, sensitive, never extractable, sign only, as at generation".into(),
+            "nothing is generated: the key was made earlier, by a key ceremony".into(),
+        ])
+        .witness(
+            "At the next step, compare the public key fingerprint with the one on the key ceremony's sheet.",
+        )
+}
+
+/// Finds the key a `key` ceremony made, checked as `generate_key` checks
+/// what it generates.
+pub fn find_key(session: &Session, spec: &KeySpec) -> Result<Done<KeyPair>, StepError> {
+    let token = &session.token;
+    let key = token.find_key(&spec.label)?;
+    if key.algorithm != spec.algorithm {
+        return Err(StepError::Refused(format!(
+            "the key pair \"{}\" on token \"{}\" is {}, but the ceremony file says key.algorithm = \"{}\"",
+            spec.label,
+            token.label(),
+            key.algorithm,
+            spec.algorithm.name()
+        )));
+    }
+    let attributes = token.check_attributes(&key)?;
+    let id = hex::encode(&key.id);
+    Ok(Done::new(key.clone())
+        .say(vec![format!(
+            "found existing {} key \"{}\" (id {id}); attributes read back: sensitive, never extractable, sign only",
+            key.algorithm, key.label
+        )])
+        .details(serde_json::json!({
+            "label": key.label,
+            "id": id,
+            "algorithm": key.algorithm.name(),
+            "attributes": attributes,
+            "existing": true,
+        })))
 }
 
 pub fn read_public_key_step() -> Step {
