@@ -24,9 +24,12 @@ use crate::profile::algorithm::{KeyAlgorithm, SignatureAlgorithm};
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct HsmSection {
-    module: PathBuf,
-    token: String,
+    module: Option<PathBuf>,
+    token: Option<String>,
     pin: Option<toml::Value>,
+    /// RFC 7512: `pkcs11:token=...?module-path=...[&pin-source=file:...]`,
+    /// instead of `module` and `token`.
+    uri: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -347,15 +350,71 @@ pub(super) fn output(dir: &Path, p: &Path, field: &str, problems: &mut Problems)
 }
 
 pub(super) fn hsm_spec(s: &HsmSection, dir: &Path, p: &mut Problems) -> Option<HsmSpec> {
-    if s.token.trim().is_empty() {
+    let (module, token, uri_pin) = match (&s.uri, &s.module, &s.token) {
+        (Some(uri), None, None) => {
+            plain_text(uri, "hsm.uri", p);
+            match crate::hsm::parse_token_uri(uri) {
+                Ok(u) => (
+                    Some(PathBuf::from(u.module_path)),
+                    Some(u.token),
+                    u.pin_file,
+                ),
+                Err(problems) => {
+                    for problem in problems {
+                        p.add("hsm.uri", problem);
+                    }
+                    (None, None, None)
+                }
+            }
+        }
+        (Some(_), _, _) => {
+            p.add(
+                "hsm.uri",
+                "give either uri or module and token, not both: the URI names the module (module-path) and the token",
+            );
+            (None, None, None)
+        }
+        (None, Some(module), Some(token)) => (Some(module.clone()), Some(token.clone()), None),
+        (None, _, _) => {
+            p.add(
+                "hsm",
+                "give module = \"PATH\" and token = \"LABEL\", or uri = \"pkcs11:token=LABEL?module-path=PATH\" (RFC 7512)",
+            );
+            (None, None, None)
+        }
+    };
+    if let Some(token) = &token {
+        if token.trim().is_empty() {
+            p.add(
+                "hsm.token",
+                "must be the token's label (slot numbers are never used)",
+            );
+        }
+        plain_text(token, "hsm.token", p);
+    }
+    if let Some(module) = &module {
+        plain_text(&module.to_string_lossy(), "hsm.module", p);
+    }
+    if uri_pin.is_some() && s.pin.is_some() {
         p.add(
-            "hsm.token",
-            "must be the token's label (slot numbers are never used)",
+            "hsm.pin",
+            "the uri gives pin-source already: give the PIN one way, not two",
         );
     }
-    plain_text(&s.token, "hsm.token", p);
-    plain_text(&s.module.to_string_lossy(), "hsm.module", p);
-    let pin = match &s.pin {
+    let pin = match (&s.pin, uri_pin) {
+        (None, Some(file)) => Some(PinSource::File(resolve(dir, Path::new(&file)))),
+        (pin, _) => pin_source(pin.as_ref(), dir, p),
+    };
+    Some(HsmSpec {
+        module: resolve(dir, &module?),
+        token: token?,
+        pin: pin?,
+    })
+}
+
+/// `pin = ...`: how the PIN is given, never the PIN itself.
+fn pin_source(pin: Option<&toml::Value>, dir: &Path, p: &mut Problems) -> Option<PinSource> {
+    let pin = match pin {
         None => Some(PinSource::Prompt),
         Some(toml::Value::String(w)) if w == "prompt" => Some(PinSource::Prompt),
         Some(toml::Value::Table(t)) if t.len() == 1 => match t.iter().next() {
@@ -372,11 +431,7 @@ pub(super) fn hsm_spec(s: &HsmSection, dir: &Path, p: &mut Problems) -> Option<H
     if pin.is_none() {
         p.add("hsm.pin", "accepted: \"prompt\" (the default), { file = \"path\" }, { env = \"NAME\" } or { split = 2 } (2 to 4 parts, each typed by its holder; holders = [\"role\", ...] names them); a PIN itself never goes into a ceremony file");
     }
-    Some(HsmSpec {
-        module: resolve(dir, &s.module),
-        token: s.token.clone(),
-        pin: pin?,
-    })
+    pin
 }
 
 /// `pin = { split = N, holders = [...] }`: the holders' roles, one a part.

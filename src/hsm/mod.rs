@@ -6,6 +6,7 @@ mod keys;
 mod lock;
 mod pin;
 mod sign;
+mod uri;
 
 use std::path::{Path, PathBuf};
 
@@ -15,6 +16,7 @@ use cryptoki::session::{Session, UserType};
 
 pub use keys::{KeyAttributes, KeyPair};
 pub use pin::{PinSource, SPLIT_PARTS};
+pub use uri::{TokenUri, key_uri, parse_token_uri};
 
 #[derive(Debug, thiserror::Error)]
 pub enum HsmError {

@@ -180,14 +180,16 @@ pub fn generate_key(
     let mut details = serde_json::json!({
         "label": key.label,
         "id": id,
+        "uri": crate::hsm::key_uri(session.token.label(), &key.label, &key.id),
         "algorithm": key.algorithm.name(),
         "attributes": attributes,
     });
     if let (Some(how), Some(obj)) = (found, details.as_object_mut()) {
         obj.insert("found".into(), how.into());
     }
+    let uri = crate::hsm::key_uri(session.token.label(), &key.label, &key.id);
     Ok(Done::new(key.clone())
-        .say(vec![say])
+        .say(vec![say, format!("key URI: {uri}")])
         .details(details)
         .changed(change))
 }
@@ -225,13 +227,20 @@ pub fn find_key(session: &Session, spec: &KeySpec) -> Result<Done<KeyPair>, Step
     let attributes = token.check_attributes(&key)?;
     let id = hex::encode(&key.id);
     Ok(Done::new(key.clone())
-        .say(vec![format!(
-            "found existing {} key \"{}\" (id {id}); attributes read back: sensitive, never extractable, sign only",
-            key.algorithm, key.label
-        )])
+        .say(vec![
+            format!(
+                "found existing {} key \"{}\" (id {id}); attributes read back: sensitive, never extractable, sign only",
+                key.algorithm, key.label
+            ),
+            format!(
+                "key URI: {}",
+                crate::hsm::key_uri(token.label(), &key.label, &key.id)
+            ),
+        ])
         .details(serde_json::json!({
             "label": key.label,
             "id": id,
+            "uri": crate::hsm::key_uri(token.label(), &key.label, &key.id),
             "algorithm": key.algorithm.name(),
             "attributes": attributes,
             "existing": true,
@@ -299,10 +308,15 @@ pub fn find_issuer_key(
             key.algorithm, key.label
         ),
         format!("public key SHA-256: {groups}"),
+        format!(
+            "key URI: {}",
+            crate::hsm::key_uri(token.label(), &key.label, &key.id)
+        ),
     ];
     let details = serde_json::json!({
         "label": key.label,
         "id": hex::encode(&key.id),
+        "uri": crate::hsm::key_uri(token.label(), &key.label, &key.id),
         "algorithm": key.algorithm.name(),
         "attributes": attributes,
         "public_key_sha256": hex,
