@@ -177,17 +177,17 @@ pub fn generate_key(
             key.algorithm, key.label
         ),
     };
+    let uri = crate::hsm::key_uri(session.token.label(), &key.label, &key.id);
     let mut details = serde_json::json!({
         "label": key.label,
         "id": id,
-        "uri": crate::hsm::key_uri(session.token.label(), &key.label, &key.id),
+        "uri": uri,
         "algorithm": key.algorithm.name(),
         "attributes": attributes,
     });
     if let (Some(how), Some(obj)) = (found, details.as_object_mut()) {
         obj.insert("found".into(), how.into());
     }
-    let uri = crate::hsm::key_uri(session.token.label(), &key.label, &key.id);
     Ok(Done::new(key.clone())
         .say(vec![say, format!("key URI: {uri}")])
         .details(details)
@@ -226,21 +226,19 @@ pub fn find_key(session: &Session, spec: &KeySpec) -> Result<Done<KeyPair>, Step
     }
     let attributes = token.check_attributes(&key)?;
     let id = hex::encode(&key.id);
+    let uri = crate::hsm::key_uri(token.label(), &key.label, &key.id);
     Ok(Done::new(key.clone())
         .say(vec![
             format!(
                 "found existing {} key \"{}\" (id {id}); attributes read back: sensitive, never extractable, sign only",
                 key.algorithm, key.label
             ),
-            format!(
-                "key URI: {}",
-                crate::hsm::key_uri(token.label(), &key.label, &key.id)
-            ),
+            format!("key URI: {uri}"),
         ])
         .details(serde_json::json!({
             "label": key.label,
             "id": id,
-            "uri": crate::hsm::key_uri(token.label(), &key.label, &key.id),
+            "uri": uri,
             "algorithm": key.algorithm.name(),
             "attributes": attributes,
             "existing": true,
@@ -302,21 +300,19 @@ pub fn find_issuer_key(
             issuer: spki_sha256(issuer_spki)?.0,
         });
     }
+    let uri = crate::hsm::key_uri(token.label(), &key.label, &key.id);
     let say = vec![
         format!(
             "found {} key \"{}\"; it is the issuer certificate's key",
             key.algorithm, key.label
         ),
         format!("public key SHA-256: {groups}"),
-        format!(
-            "key URI: {}",
-            crate::hsm::key_uri(token.label(), &key.label, &key.id)
-        ),
+        format!("key URI: {uri}"),
     ];
     let details = serde_json::json!({
         "label": key.label,
         "id": hex::encode(&key.id),
-        "uri": crate::hsm::key_uri(token.label(), &key.label, &key.id),
+        "uri": uri,
         "algorithm": key.algorithm.name(),
         "attributes": attributes,
         "public_key_sha256": hex,
