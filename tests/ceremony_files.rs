@@ -370,4 +370,8 @@ fn the_succession_ceremony_files_pass_check() {
         "{}",
         check.stdout
     );
+    p.write("cross-csr.toml", &ceremony_file("cross-csr.toml"));
+    let check = p.rootca(&["check", "cross-csr.toml"]);
+    assert_eq!(check.code, 0, "cross-csr.toml:\n{}", check.stderr);
+    assert!(check.stdout.contains("CN=root-g2"), "{}", check.stdout);
 }

@@ -437,3 +437,129 @@ fn an_existing_key_that_is_missing_or_of_another_algorithm_is_not_certified() {
         &["key.existing (line 12): a key ceremony generates its key"],
     );
 }
+
+fn cross_csr_toml() -> String {
+    format!(
+        r#"ceremony = "cross-csr"
+name = "G2 asks a partner root for a cross-signature"
+
+[hsm]
+module = "{MODULE}"
+token = "{TOKEN}"
+pin = {{ file = "pin.txt" }}
+
+[root]
+key_label = "g2"
+certificate = "ca/g2.pem"
+
+[csr]
+signature = "ecdsa-sha384"
+
+[outputs]
+csr = "out/g2-cross.csr"
+transcript = "out/g2-cross-csr.transcript.jsonl"
+"#
+    )
+}
+
+#[test]
+fn a_cross_csr_signed_in_the_hsm_is_cross_signed_by_another_ca_and_both_paths_verify() {
+    let p = two_generations();
+    p.rootca(&["run", "g2.toml", "--yes"]).ok();
+    p.write("csr.toml", &cross_csr_toml());
+    let plan = p.rootca(&["check", "csr.toml"]);
+    plan.ok();
+    assert!(
+        plan.stdout.contains("Sign the certificate signing request with the root key"),
+        "{}",
+        plan.stdout
+    );
+    p.rootca(&["run", "csr.toml", "--yes"]).ok();
+
+    // openssl checks its self-signature; it carries G2's subject and key.
+    let req = openssl(
+        &[
+            "req", "-in", "out/g2-cross.csr", "-verify", "-noout", "-subject", "-pubkey",
+        ],
+        p.path(),
+    );
+    req.ok();
+    assert!(
+        req.stderr.contains("verify OK") || req.stdout.contains("verify OK"),
+        "{}{}",
+        req.stdout,
+        req.stderr
+    );
+    assert!(req.stdout.contains("CN = Test Root CA g2"), "{}", req.stdout);
+    let g2_key = openssl(&["x509", "-in", "ca/g2.pem", "-noout", "-pubkey"], p.path()).stdout;
+    assert!(req.stdout.contains(g2_key.trim()), "{}", req.stdout);
+    let valid = std::process::Command::new(common::venv_bin("python"))
+        .current_dir(p.path())
+        .args([
+            "-c",
+            "from cryptography import x509; r = x509.load_pem_x509_csr(open('out/g2-cross.csr','rb').read()); print(r.is_signature_valid)",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&valid.stdout).trim(), "True");
+
+    // A partner root, kept in software by openssl, cross-signs the CSR.
+    openssl_fixed(
+        &[
+            "req", "-x509", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-384",
+            "-nodes", "-keyout", "partner.key", "-subj", "/CN=Partner Root CA/O=Partner",
+            "-days", "7300", "-sha384", "-addext", "basicConstraints=critical,CA:TRUE",
+            "-addext", "keyUsage=critical,keyCertSign,cRLSign", "-out", "partner.pem",
+        ],
+        p.path(),
+    )
+    .ok();
+    p.write(
+        "cross.cnf",
+        "[cross]\nbasicConstraints = critical, CA:TRUE, pathlen:1\n\
+         keyUsage = critical, keyCertSign, cRLSign\n\
+         subjectKeyIdentifier = hash\nauthorityKeyIdentifier = keyid\n",
+    );
+    openssl_fixed(
+        &[
+            "x509", "-req", "-in", "out/g2-cross.csr", "-CA", "partner.pem", "-CAkey",
+            "partner.key", "-set_serial", "0x51a2b3c4d5e6", "-days", "3650", "-sha384",
+            "-extfile", "cross.cnf", "-extensions", "cross", "-out", "g2-by-partner.pem",
+        ],
+        p.path(),
+    )
+    .ok();
+    subordinate_and_leaf(&p);
+    strict_verify(&p, "ca/g2.pem", &["out/sub.pem"]).ok();
+    let partner = strict_verify(&p, "partner.pem", &["out/sub.pem", "g2-by-partner.pem"]);
+    partner.ok();
+    assert!(partner.stdout.contains("Partner Root CA"), "{}", partner.stdout);
+    let chain =
+        cryptography_chain(&p, "partner.pem", &["out/sub.pem", "g2-by-partner.pem"]).unwrap();
+    assert_eq!(chain.len(), 4, "{chain:?}");
+    let lint = pkilint("lint_pkix_cert", &["g2-by-partner.pem"], p.path());
+    assert_eq!(lint.code, 0, "{}{}", lint.stdout, lint.stderr);
+    p.rootca(&["transcript", "verify", "out/g2-cross-csr.transcript.jsonl"])
+        .ok();
+}
+
+#[test]
+fn a_cross_csr_for_a_key_that_is_not_the_certificates_is_refused_and_writes_nothing() {
+    let p = two_generations();
+    p.rootca(&["run", "g2.toml", "--yes"]).ok();
+    // The file names G1's key with G2's certificate.
+    p.write(
+        "csr.toml",
+        &cross_csr_toml().replace("key_label = \"g2\"", "key_label = \"g1\""),
+    );
+    let run = p.rootca(&["run", "csr.toml", "--yes"]);
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    assert!(run.stderr.contains("ca/g2.pem"), "{}", run.stderr);
+    assert!(!p.path().join("out/g2-cross.csr").exists());
+    // A signature the root's key cannot make is refused at check.
+    p.write(
+        "csr.toml",
+        &cross_csr_toml().replace("ecdsa-sha384", "rsa-pkcs1-sha256"),
+    );
+    common::refused_at_check(&p, "csr.toml", &["csr.signature (line 15)"]);
+}

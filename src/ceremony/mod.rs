@@ -86,4 +86,18 @@ pub struct KeySpec {
     pub algorithm: KeyAlgorithm,
     /// The key exists already (made by a `key` ceremony): found, not generated.
     pub existing: bool,
+    /// Generated extractable under a trusted wrapping key only, so that it
+    /// can be moved to another HSM (`export-key`).
+    pub portable: bool,
+}
+
+impl KeySpec {
+    /// What generation must give the key.
+    pub fn protection(&self) -> crate::hsm::Protection {
+        if self.portable {
+            crate::hsm::Protection::Portable
+        } else {
+            crate::hsm::Protection::NeverExtractable
+        }
+    }
 }

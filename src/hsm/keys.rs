@@ -31,31 +31,86 @@ pub struct KeyAttributes {
     pub always_sensitive: bool,
     pub extractable: bool,
     pub never_extractable: bool,
+    pub wrap_with_trusted: bool,
     pub sign: bool,
     pub decrypt: bool,
     pub unwrap: bool,
     pub derive: bool,
 }
 
+/// How a root key is kept from leaving its HSM. The choice is made at
+/// generation: CKA_EXTRACTABLE cannot be set true later on CloudHSM.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Protection {
+    /// Never extractable: it leaves only in the HSM's own backups or clones.
+    NeverExtractable,
+    /// Extractable, but only wrapped under a key the security officer
+    /// marked trusted (CKA_WRAP_WITH_TRUSTED).
+    Portable,
+    /// Not extractable now, but it has been: a key unwrapped into this HSM.
+    Imported,
+}
+
+impl Protection {
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::NeverExtractable => "sensitive, never extractable, sign only",
+            Self::Portable => {
+                "sensitive, portable (extractable only under a trusted wrapping key), sign only"
+            }
+            Self::Imported => {
+                "sensitive, not extractable (an imported key: never extractable again), sign only"
+            }
+        }
+    }
+}
+
 impl KeyAttributes {
-    fn problems(&self) -> Vec<&'static str> {
+    /// The protection these attributes give, if any a root key may have.
+    pub fn protection(&self) -> Option<Protection> {
+        match (self.extractable, self.wrap_with_trusted, self.never_extractable) {
+            (false, _, true) if self.always_sensitive => Some(Protection::NeverExtractable),
+            (true, true, _) if self.always_sensitive => Some(Protection::Portable),
+            (false, _, false) => Some(Protection::Imported),
+            _ => None,
+        }
+    }
+
+    /// What is wrong with these attributes for a root key; `expected` is
+    /// the protection it must have, or any of them when None.
+    fn problems(&self, expected: Option<Protection>) -> Vec<String> {
         let rules = [
             (self.token, "not a token object"),
             (self.private, "not private"),
             (self.sensitive, "not sensitive"),
-            (self.always_sensitive, "not always sensitive"),
-            (!self.extractable, "extractable"),
-            (self.never_extractable, "has been extractable"),
+            (
+                !self.extractable || self.wrap_with_trusted,
+                "extractable under any wrapping key (CKA_WRAP_WITH_TRUSTED is not set)",
+            ),
             (self.sign, "cannot sign"),
             (!self.decrypt, "can decrypt"),
             (!self.unwrap, "can unwrap keys"),
             (!self.derive, "can derive keys"),
         ];
-        rules
+        let mut problems: Vec<String> = rules
             .into_iter()
             .filter(|(ok, _)| !ok)
-            .map(|(_, problem)| problem)
-            .collect()
+            .map(|(_, problem)| problem.to_string())
+            .collect();
+        let found = self.protection();
+        match (expected, found) {
+            (_, None) if problems.is_empty() => {
+                problems.push("has been readable (not always sensitive)".into())
+            }
+            (Some(want), Some(got)) if want != got => problems.push(format!(
+                "is {} where it must be {}",
+                got.describe(),
+                want.describe()
+            )),
+            _ => {}
+        }
+        problems
     }
 }
 
@@ -89,7 +144,7 @@ impl Token {
 
     /// What carries `label` on the token, for messages: "2 objects (private
     /// key CKA_ID ab12, public key CKA_ID ab12)".
-    fn describe_label(&self, label: &str) -> String {
+    pub(super) fn describe_label(&self, label: &str) -> String {
         let Ok(found) = self.find(&[Attribute::Label(label.as_bytes().to_vec())]) else {
             return "the token could not be searched".into();
         };
@@ -124,7 +179,7 @@ impl Token {
     }
 
     /// Destroys a pair this run made and must not keep, and says how that went.
-    fn destroy_own(&self, pair: &KeyPair) -> String {
+    pub(crate) fn destroy_own(&self, pair: &KeyPair) -> String {
         let private = self.session.destroy_object(pair.private);
         let public = self.session.destroy_object(pair.public);
         match (private, public) {
@@ -155,6 +210,7 @@ impl Token {
         &self,
         label: &str,
         algorithm: KeyAlgorithm,
+        portable: bool,
     ) -> Result<(KeyPair, KeyAttributes), HsmError> {
         self.ensure_label_free(label)?;
         let id = self.random(8)?;
@@ -173,7 +229,10 @@ impl Token {
         private.extend([
             Attribute::Private(true),
             Attribute::Sensitive(true),
-            Attribute::Extractable(false),
+            // A portable key may leave only wrapped under a trusted key;
+            // the choice is final on CloudHSM.
+            Attribute::Extractable(portable),
+            Attribute::WrapWithTrusted(true),
             Attribute::Sign(true),
             Attribute::Decrypt(false),
             Attribute::Unwrap(false),
@@ -231,7 +290,12 @@ impl Token {
                 found: format!("before that, {found}"),
             });
         }
-        match self.check_attributes(&pair) {
+        let expected = if portable {
+            Protection::Portable
+        } else {
+            Protection::NeverExtractable
+        };
+        match self.check_attributes(&pair, Some(expected)) {
             Ok(attributes) => Ok((pair, attributes)),
             Err(HsmError::KeyAttributes { label, problems }) => Err(HsmError::KeyNotKept {
                 destroyed: self.destroy_own(&pair),
@@ -288,8 +352,13 @@ impl Token {
     }
 
     /// Reads the private key's protection attributes; an error unless the
-    /// key is a private, sensitive, never-extractable, sign-only token object.
-    pub fn check_attributes(&self, key: &KeyPair) -> Result<KeyAttributes, HsmError> {
+    /// key is a private, sensitive, sign-only token object with the
+    /// protection `expected` (any a root key may have when None).
+    pub fn check_attributes(
+        &self,
+        key: &KeyPair,
+        expected: Option<Protection>,
+    ) -> Result<KeyAttributes, HsmError> {
         let types = [
             AttributeType::Token,
             AttributeType::Private,
@@ -297,6 +366,7 @@ impl Token {
             AttributeType::AlwaysSensitive,
             AttributeType::Extractable,
             AttributeType::NeverExtractable,
+            AttributeType::WrapWithTrusted,
             AttributeType::Sign,
             AttributeType::Decrypt,
             AttributeType::Unwrap,
@@ -315,6 +385,7 @@ impl Token {
             always_sensitive: false,
             extractable: true,
             never_extractable: false,
+            wrap_with_trusted: false,
             sign: false,
             decrypt: false,
             unwrap: false,
@@ -328,6 +399,7 @@ impl Token {
                 Attribute::AlwaysSensitive(v) => a.always_sensitive = v,
                 Attribute::Extractable(v) => a.extractable = v,
                 Attribute::NeverExtractable(v) => a.never_extractable = v,
+                Attribute::WrapWithTrusted(v) => a.wrap_with_trusted = v,
                 Attribute::Sign(v) => a.sign = v,
                 Attribute::Decrypt(v) => a.decrypt = v,
                 Attribute::Unwrap(v) => a.unwrap = v,
@@ -335,7 +407,7 @@ impl Token {
                 _ => {}
             }
         }
-        let problems = a.problems();
+        let problems = a.problems(expected);
         if problems.is_empty() {
             Ok(a)
         } else {

@@ -7,6 +7,7 @@ mod lock;
 mod pin;
 mod sign;
 mod uri;
+mod wrap;
 
 use std::path::{Path, PathBuf};
 
@@ -14,9 +15,10 @@ use cryptoki::context::{CInitializeArgs, CInitializeFlags, Pkcs11};
 use cryptoki::error::{Error as CkError, RvError};
 use cryptoki::session::{Session, UserType};
 
-pub use keys::{KeyAttributes, KeyPair};
+pub use keys::{KeyAttributes, KeyPair, Protection};
 pub use pin::{PinSource, SPLIT_PARTS};
 pub use uri::{TokenUri, key_uri, parse_token_uri};
+pub use wrap::{OaepHash, TRANSPORT_BITS, Trusted, Wrapped};
 
 #[derive(Debug, thiserror::Error)]
 pub enum HsmError {

@@ -57,9 +57,15 @@ impl PinSource {
     }
 
     pub fn read(&self, token: &str) -> Result<AuthPin, HsmError> {
+        self.read_as("PIN", token)
+    }
+
+    /// Reads the PIN `what` names ("PIN", "security officer PIN") at its
+    /// prompts.
+    pub fn read_as(&self, what: &str, token: &str) -> Result<AuthPin, HsmError> {
         let pin: Zeroizing<String> = match self {
             Self::Prompt => Zeroizing::new(
-                rpassword::prompt_password(format!("PIN for token \"{token}\": ")).map_err(
+                rpassword::prompt_password(format!("{what} for token \"{token}\": ")).map_err(
                     |e| HsmError::Pin(format!("could not read the PIN from the terminal: {e}")),
                 )?,
             ),
@@ -82,7 +88,7 @@ impl PinSource {
                 for (i, holder) in holders.iter().enumerate() {
                     let part = Zeroizing::new(
                         rpassword::prompt_password(format!(
-                            "PIN part {} of {} for token \"{token}\" ({holder}): ",
+                            "{what} part {} of {} for token \"{token}\" ({holder}): ",
                             i + 1,
                             holders.len()
                         ))

@@ -3,6 +3,7 @@
 //! then moved into place, without replacing anything; if one cannot be
 //! placed, the ones already placed are removed again.
 
+pub mod key_move;
 pub mod paths;
 pub mod transcript;
 

@@ -103,3 +103,39 @@ impl Csr {
         problems
     }
 }
+
+/// The CertificationRequestInfo (RFC 2986) for `subject` and `public_key`,
+/// DER-encoded: what the HSM signs for a CSR of the root's own key. It
+/// asks for nothing beyond the name and key; the CA that cross-signs
+/// dictates its extensions.
+pub fn request_info(
+    subject: &Name,
+    public_key: &SubjectPublicKeyInfoOwned,
+) -> Result<Vec<u8>, der::Error> {
+    x509_cert::request::CertReqInfo {
+        version: x509_cert::request::Version::V1,
+        subject: subject.clone(),
+        public_key: public_key.clone(),
+        attributes: Default::default(),
+    }
+    .to_der()
+}
+
+/// The signed CSR, DER-encoded, from the info `request_info` made and the
+/// signature over it.
+pub fn assemble(
+    info: &[u8],
+    algorithm: SignatureAlgorithm,
+    signature: &[u8],
+) -> Result<Vec<u8>, CsrError> {
+    let bad = |e: der::Error| CsrError::NotCsr(e.to_string());
+    CertReq {
+        info: x509_cert::request::CertReqInfo::from_der(info).map_err(bad)?,
+        algorithm: algorithm
+            .identifier()
+            .map_err(|e| CsrError::BadSignature(e.to_string()))?,
+        signature: der::asn1::BitString::from_bytes(signature).map_err(bad)?,
+    }
+    .to_der()
+    .map_err(bad)
+}

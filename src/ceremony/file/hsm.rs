@@ -78,7 +78,7 @@ pub(in crate::ceremony) fn hsm_spec(
     }
     let pin = match (&s.pin, uri_pin) {
         (None, Some(file)) => Some(PinSource::File(resolve(dir, Path::new(&file)))),
-        (pin, _) => pin_source(pin.as_ref(), dir, p),
+        (pin, _) => pin_source(pin.as_ref(), dir, "hsm.pin", p),
     };
     Some(HsmSpec {
         module: resolve(dir, &module?),
@@ -87,8 +87,14 @@ pub(in crate::ceremony) fn hsm_spec(
     })
 }
 
-/// `pin = ...`: how the PIN is given, never the PIN itself.
-fn pin_source(pin: Option<&toml::Value>, dir: &Path, p: &mut Problems) -> Option<PinSource> {
+/// `pin = ...` (or another PIN's field): how the PIN is given, never the
+/// PIN itself.
+pub(in crate::ceremony) fn pin_source(
+    pin: Option<&toml::Value>,
+    dir: &Path,
+    field: &str,
+    p: &mut Problems,
+) -> Option<PinSource> {
     let pin = match pin {
         None => Some(PinSource::Prompt),
         Some(toml::Value::String(w)) if w == "prompt" => Some(PinSource::Prompt),
@@ -97,24 +103,24 @@ fn pin_source(pin: Option<&toml::Value>, dir: &Path, p: &mut Problems) -> Option
                 Some(PinSource::File(resolve(dir, Path::new(v))))
             }
             Some((k, toml::Value::String(v))) if k == "env" => Some(PinSource::Env(v.clone())),
-            Some((k, _)) if k == "split" => split_pin(t, p),
+            Some((k, _)) if k == "split" => split_pin(t, field, p),
             _ => None,
         },
-        Some(toml::Value::Table(t)) if t.contains_key("split") => split_pin(t, p),
+        Some(toml::Value::Table(t)) if t.contains_key("split") => split_pin(t, field, p),
         _ => None,
     };
     if pin.is_none() {
-        p.add("hsm.pin", "accepted: \"prompt\" (the default), { file = \"path\" }, { env = \"NAME\" } or { split = 2 } (2 to 4 parts, each typed by its holder; holders = [\"role\", ...] names them); a PIN itself never goes into a ceremony file");
+        p.add(field, "accepted: \"prompt\" (the default), { file = \"path\" }, { env = \"NAME\" } or { split = 2 } (2 to 4 parts, each typed by its holder; holders = [\"role\", ...] names them); a PIN itself never goes into a ceremony file");
     }
     pin
 }
 
 /// `pin = { split = N, holders = [...] }`: the holders' roles, one a part.
-fn split_pin(t: &toml::Table, p: &mut Problems) -> Option<PinSource> {
+fn split_pin(t: &toml::Table, field: &str, p: &mut Problems) -> Option<PinSource> {
     let range = crate::hsm::SPLIT_PARTS;
     if let Some(k) = t.keys().find(|k| *k != "split" && *k != "holders") {
         p.add(
-            "hsm.pin",
+            field,
             format!("{k} is not a setting of a split PIN: only split and holders"),
         );
         return Some(PinSource::Split(Vec::new()));
@@ -123,7 +129,7 @@ fn split_pin(t: &toml::Table, p: &mut Problems) -> Option<PinSource> {
         Some(toml::Value::Integer(n)) if range.contains(&(*n as usize)) && *n > 0 => *n as usize,
         _ => {
             p.add(
-                "hsm.pin",
+                field,
                 format!(
                     "split must be a number of parts from {} to {}",
                     range.start(),
@@ -143,18 +149,18 @@ fn split_pin(t: &toml::Table, p: &mut Problems) -> Option<PinSource> {
     };
     if holders.len() != parts || holders.iter().any(|h| h.trim().is_empty()) {
         p.add(
-            "hsm.pin",
+            field,
             format!("holders must name the {parts} holders' roles, one non-empty string a part, in the order the parts are typed"),
         );
     }
     for (i, h) in holders.iter().enumerate() {
         if holders[..i].contains(h) {
             p.add(
-                "hsm.pin",
+                field,
                 format!("holders names \"{h}\" twice: each part has its own holder"),
             );
         }
-        plain_text(h, "hsm.pin", p);
+        plain_text(h, field, p);
     }
     Some(PinSource::Split(holders))
 }

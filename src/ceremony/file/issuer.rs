@@ -17,7 +17,8 @@ pub(in crate::ceremony) struct IssuerSection {
     pub certificate: PathBuf,
 }
 
-/// The `[issuer]` section as read: the root key's label, the issuer
+/// The `[issuer]` section (or a section of the same form under another
+/// name: `[verify]`, `[root]`) as read: the root key's label, the issuer
 /// certificate with its file, and what the ceremony needs of it. Each part
 /// is None when a problem was reported.
 pub(in crate::ceremony) struct IssuerRead {
@@ -31,32 +32,35 @@ pub(in crate::ceremony) struct IssuerRead {
 /// Reads `[issuer]` for a ceremony whose root key is to sign `usage`.
 pub(in crate::ceremony) fn read_issuer(
     section: IssuerSection,
+    name: &str,
     dir: &Path,
     usage: IssuerUse,
     p: &mut Problems,
 ) -> IssuerRead {
+    let label_field = format!("{name}.key_label");
+    let certificate_field = format!("{name}.certificate");
     if section.key_label.trim().is_empty() {
         p.add(
-            "issuer.key_label",
+            &label_field,
             "must be the label of the root key in the HSM",
         );
     }
-    plain_text(&section.key_label, "issuer.key_label", p);
+    plain_text(&section.key_label, &label_field, p);
     let path = resolve(dir, &section.certificate);
-    let file = read_input(&path, "issuer.certificate", p);
+    let file = read_input(&path, &certificate_field, p);
     let certificate =
         file.as_ref().and_then(
             |bytes| match crate::profile::document::read_certificate(bytes) {
                 Ok((cert, _)) => Some(cert),
                 Err(e) => {
-                    p.add("issuer.certificate", format!("{} {e}", path.display()));
+                    p.add(&certificate_field, format!("{} {e}", path.display()));
                     None
                 }
             },
         );
     let facts = certificate
         .as_ref()
-        .and_then(|c| issuer_facts(c, &path, usage, p));
+        .and_then(|c| issuer_facts(c, &path, &certificate_field, usage, p));
     IssuerRead {
         label: section.key_label,
         path,
@@ -152,6 +156,7 @@ pub(in crate::ceremony) struct IssuerFacts {
 fn issuer_facts(
     cert: &x509_cert::Certificate,
     path: &Path,
+    field: &str,
     usage: IssuerUse,
     p: &mut Problems,
 ) -> Option<IssuerFacts> {
@@ -166,7 +171,7 @@ fn issuer_facts(
         .map(|(_, bc)| bc);
     let Some(bc) = bc.filter(|bc| bc.ca) else {
         p.add(
-            "issuer.certificate",
+            field,
             format!("{shown} is not a CA certificate (no basicConstraints CA:TRUE)"),
         );
         return None;
@@ -179,7 +184,7 @@ fn issuer_facts(
         && !ku.0.contains(bit)
     {
         p.add(
-            "issuer.certificate",
+            field,
             format!("{shown} may not sign {what} (keyUsage lacks {name})"),
         );
     }
@@ -187,7 +192,7 @@ fn issuer_facts(
         Ok(a) => a,
         Err(e) => {
             p.add(
-                "issuer.certificate",
+                field,
                 format!("{shown} has a key rootca cannot sign with: {e}"),
             );
             return None;
@@ -202,7 +207,7 @@ fn issuer_facts(
         ) {
             Ok(id) => id,
             Err(e) => {
-                p.add("issuer.certificate", format!("{shown}: {e}"));
+                p.add(field, format!("{shown}: {e}"));
                 return None;
             }
         },

@@ -23,7 +23,7 @@ use crate::profile::algorithm::{KeyAlgorithm, SignatureAlgorithm};
 mod hsm;
 mod issuer;
 
-pub(super) use hsm::{HsmSection, hsm_spec};
+pub(super) use hsm::{HsmSection, hsm_spec, pin_source};
 pub(super) use issuer::{
     IssuerRead, IssuerSection, IssuerUse, ca_path_len, inside_issuer, read_issuer,
 };
@@ -36,6 +36,10 @@ pub(super) struct KeySection {
     /// Certify a key made earlier (by a `key` ceremony) instead of generating one.
     #[serde(default)]
     existing: bool,
+    /// Generate the key extractable only under a trusted wrapping key, so
+    /// that `export-key` can move it to another HSM.
+    #[serde(default)]
+    portable: bool,
 }
 
 /// The file being read, for a kind's loader.
@@ -368,10 +372,17 @@ pub(super) fn key_spec(s: &KeySection, p: &mut Problems) -> Option<KeySpec> {
             ),
         );
     }
+    if s.existing && s.portable {
+        p.add(
+            "key.portable",
+            "portability is decided when a key is generated: an existing key is found as it was made (leave portable out)",
+        );
+    }
     Some(KeySpec {
         label: s.label.clone(),
         algorithm: algorithm?,
         existing: s.existing,
+        portable: s.portable,
     })
 }
 

@@ -322,7 +322,7 @@ fn load(src: &Source<'_>, p: &mut Problems<'_>) -> Result<Option<Box<dyn Kind>>,
         file: issuer_file,
         certificate: issuer,
         facts,
-    } = read_issuer(f.issuer, src.dir, IssuerUse::SignCrls, p);
+    } = read_issuer(f.issuer, "issuer", src.dir, IssuerUse::SignCrls, p);
     let c = f.crl;
     let signature = signature(
         &c.signature,

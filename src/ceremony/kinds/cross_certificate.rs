@@ -101,7 +101,7 @@ fn load(src: &Source<'_>, p: &mut Problems<'_>) -> Result<Option<Box<dyn Kind>>,
         file: issuer_file,
         certificate: issuer,
         facts,
-    } = read_issuer(f.issuer, src.dir, IssuerUse::SignCertificates, p);
+    } = read_issuer(f.issuer, "issuer", src.dir, IssuerUse::SignCertificates, p);
     let subject_path = resolve(src.dir, &f.subject.certificate);
     let subject_file = read_input(&subject_path, "subject.certificate", p);
     let subject = subject_file.as_ref().and_then(|bytes| {

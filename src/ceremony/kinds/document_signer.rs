@@ -97,7 +97,7 @@ fn load(src: &Source<'_>, p: &mut Problems<'_>) -> Result<Option<Box<dyn Kind>>,
         file: issuer_file,
         certificate: iaca,
         facts,
-    } = read_issuer(f.issuer, src.dir, IssuerUse::SignCertificates, p);
+    } = read_issuer(f.issuer, "issuer", src.dir, IssuerUse::SignCertificates, p);
     // The issuer must itself be an mDL IACA: its rules, on its certificate.
     if let Some(iaca) = &iaca {
         for finding in ecosystem::check(Ecosystem::MdlIaca, iaca, None) {

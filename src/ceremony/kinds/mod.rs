@@ -3,9 +3,12 @@
 
 pub mod crl;
 pub mod cross_certificate;
+pub mod cross_csr;
 pub mod deactivate;
 pub mod document_signer;
 pub mod drill;
+pub mod export_key;
+pub mod import_key;
 pub mod key;
 pub mod reactivate;
 pub mod root;
@@ -34,12 +37,15 @@ pub const REGISTRY: &[Entry] = &[
     key::ENTRY,
     subordinate::ENTRY,
     cross_certificate::ENTRY,
+    cross_csr::ENTRY,
     crl::ENTRY,
     document_signer::ENTRY,
     deactivate::ENTRY,
     reactivate::ENTRY,
     session::ENTRY,
     drill::ENTRY,
+    export_key::ENTRY,
+    import_key::ENTRY,
 ];
 
 /// The kinds this version runs, for messages.

@@ -119,7 +119,7 @@ pub(super) fn reactivation(
         file,
         certificate,
         ..
-    } = read_issuer(verify, src.dir, IssuerUse::SignCertificates, p);
+    } = read_issuer(verify, "verify", src.dir, IssuerUse::SignCertificates, p);
     inputs.push((path.clone(), crate::output::sha256_hex(&file?)));
     Some(Reactivation {
         hsm: hsm?,

@@ -232,7 +232,7 @@ fn subordinate_body(
         file: issuer_file,
         certificate: issuer_cert,
         facts: issuer_facts,
-    } = read_issuer(issuer, dir, IssuerUse::SignCertificates, p);
+    } = read_issuer(issuer, "issuer", dir, IssuerUse::SignCertificates, p);
 
     let csr = match (csr.file, csr.private_ca_arn) {
         (Some(f), None) => {

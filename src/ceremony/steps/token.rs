@@ -11,7 +11,7 @@ use crate::ceremony::error::{Change, StepError};
 use crate::ceremony::plan::Step;
 use crate::ceremony::resume::Earlier;
 use crate::ceremony::{HsmSpec, KeySpec};
-use crate::hsm::{Hsm, HsmError, KeyPair, Token};
+use crate::hsm::{Hsm, HsmError, KeyAttributes, KeyPair, Protection, Token};
 use crate::output::{fingerprint_groups, sha256_hex};
 use crate::profile::ProfileError;
 
@@ -80,6 +80,13 @@ pub fn login(hsm: Option<Hsm>, spec: &HsmSpec) -> Result<Done<Session>, StepErro
         })))
 }
 
+/// The protection the attributes read back show, for the officer.
+fn kept(attributes: &KeyAttributes) -> &'static str {
+    attributes
+        .protection()
+        .map_or("attributes read back", Protection::describe)
+}
+
 pub fn generate_key_step(key: &KeySpec) -> Step {
     Step::new(GENERATE_KEY, "Generate the key pair in the HSM")
         .details(vec![
@@ -88,7 +95,12 @@ pub fn generate_key_step(key: &KeySpec) -> Step {
                 key.label
             ),
             format!("algorithm: {}", key.algorithm),
-            "private key: token object, private, sensitive, never extractable, sign only".into(),
+            format!("private key: token object, private, {}", key.protection().describe()),
+            if key.portable {
+                "portable = true: the key can later be wrapped out for another HSM, under a transport key the token's security officer marks trusted (export-key); this cannot be undone, and CloudHSM can never make a key extractable later, so without it the key leaves only in this HSM's own backups".into()
+            } else {
+                "never extractable: the key leaves this HSM only in its own backups and clones; it can never be moved to another make of HSM".into()
+            },
             "the attributes are read back and the ceremony stops if any differs".into(),
         ])
         .witness(
@@ -121,7 +133,7 @@ pub fn generate_key(
                     hex::encode(&key.id)
                 )));
             }
-            let attributes = token.check_attributes(&key)?;
+            let attributes = token.check_attributes(&key, Some(spec.protection()))?;
             (
                 key,
                 attributes,
@@ -130,12 +142,13 @@ pub fn generate_key(
         }
         Earlier::Started => match token.ensure_label_free(&spec.label) {
             Ok(()) => {
-                let (key, attributes) = token.generate(&spec.label, spec.algorithm)?;
+                let (key, attributes) =
+                    token.generate(&spec.label, spec.algorithm, spec.portable)?;
                 (key, attributes, None)
             }
             Err(HsmError::LabelExists { .. }) => {
                 let key = token.find_key(&spec.label)?;
-                let attributes = token.check_attributes(&key)?;
+                let attributes = token.check_attributes(&key, Some(spec.protection()))?;
                 (
                     key,
                     attributes,
@@ -147,7 +160,7 @@ pub fn generate_key(
             Err(e) => return Err(e.into()),
         },
         Earlier::NotRun => {
-            let (key, attributes) = token.generate(&spec.label, spec.algorithm)?;
+            let (key, attributes) = token.generate(&spec.label, spec.algorithm, spec.portable)?;
             crate::crash::point("generated-key");
             (key, attributes, None)
         }
@@ -167,13 +180,14 @@ pub fn generate_key(
             key.label
         ),
     };
+    let kept = spec.protection().describe();
     let say = match found {
         None => format!(
-            "generated {} key \"{}\" (id {id}); attributes read back: sensitive, never extractable, sign only",
+            "generated {} key \"{}\" (id {id}); attributes read back: {kept}",
             key.algorithm, key.label
         ),
         Some(how) => format!(
-            "{} key \"{}\" (id {id}) {how}; attributes read back: sensitive, never extractable, sign only",
+            "{} key \"{}\" (id {id}) {how}; attributes read back: {kept}",
             key.algorithm, key.label
         ),
     };
@@ -184,6 +198,8 @@ pub fn generate_key(
         "uri": uri,
         "algorithm": key.algorithm.name(),
         "attributes": attributes,
+        "protection": spec.protection(),
+        "portable": spec.portable,
     });
     if let (Some(how), Some(obj)) = (found, details.as_object_mut()) {
         obj.insert("found".into(), how.into());
@@ -202,7 +218,7 @@ pub fn find_key_step(key: &KeySpec) -> Step {
                 key.label
             ),
             format!("algorithm: must be {}", key.algorithm),
-            "private key: must be a token object, private, sensitive, never extractable, sign only, as at generation".into(),
+            "private key: must be a token object, private, sensitive, sign only, and never extractable or portable, as at generation".into(),
             "nothing is generated: the key was made earlier, by a key ceremony".into(),
         ])
         .witness(
@@ -224,14 +240,16 @@ pub fn find_key(session: &Session, spec: &KeySpec) -> Result<Done<KeyPair>, Step
             spec.algorithm.name()
         )));
     }
-    let attributes = token.check_attributes(&key)?;
+    let attributes = token.check_attributes(&key, None)?;
     let id = hex::encode(&key.id);
     let uri = crate::hsm::key_uri(token.label(), &key.label, &key.id);
     Ok(Done::new(key.clone())
         .say(vec![
             format!(
-                "found existing {} key \"{}\" (id {id}); attributes read back: sensitive, never extractable, sign only",
-                key.algorithm, key.label
+                "found existing {} key \"{}\" (id {id}); attributes read back: {}",
+                key.algorithm,
+                key.label,
+                kept(&attributes)
             ),
             format!("key URI: {uri}"),
         ])
@@ -242,6 +260,7 @@ pub fn find_key(session: &Session, spec: &KeySpec) -> Result<Done<KeyPair>, Step
             "algorithm": key.algorithm.name(),
             "attributes": attributes,
             "existing": true,
+            "protection": attributes.protection(),
         })))
 }
 
@@ -272,7 +291,7 @@ pub fn find_issuer_key_step(label: &str, certificate: &std::path::Path) -> Step 
             "its public key must be the one in {}",
             certificate.display()
         ),
-        "its attributes must still be sensitive, never extractable, sign only".into(),
+        "its attributes must still be sensitive and sign only, and never extractable, portable or imported".into(),
     ])
     .witness(
         "Compare the public key fingerprint printed with the one on the root ceremony's sheet.",
@@ -288,7 +307,7 @@ pub fn find_issuer_key(
 ) -> Result<Done<KeyInUse>, StepError> {
     let token = &session.token;
     let key = token.find_key(label)?;
-    let attributes = token.check_attributes(&key)?;
+    let attributes = token.check_attributes(&key, None)?;
     let public_key = token.public_key(&key)?;
     let (hex, groups) = spki_sha256(&public_key)?;
     let issuer_spki = issuer.tbs_certificate().subject_public_key_info();
@@ -303,8 +322,10 @@ pub fn find_issuer_key(
     let uri = crate::hsm::key_uri(token.label(), &key.label, &key.id);
     let say = vec![
         format!(
-            "found {} key \"{}\"; it is the issuer certificate's key",
-            key.algorithm, key.label
+            "found {} key \"{}\"; it is the issuer certificate's key; {}",
+            key.algorithm,
+            key.label,
+            kept(&attributes)
         ),
         format!("public key SHA-256: {groups}"),
         format!("key URI: {uri}"),
@@ -315,6 +336,7 @@ pub fn find_issuer_key(
         "uri": uri,
         "algorithm": key.algorithm.name(),
         "attributes": attributes,
+        "protection": attributes.protection(),
         "public_key_sha256": hex,
     });
     Ok(Done::new(KeyInUse { key, public_key })
