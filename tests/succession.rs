@@ -470,7 +470,8 @@ fn a_cross_csr_signed_in_the_hsm_is_cross_signed_by_another_ca_and_both_paths_ve
     let plan = p.rootca(&["check", "csr.toml"]);
     plan.ok();
     assert!(
-        plan.stdout.contains("Sign the certificate signing request with the root key"),
+        plan.stdout
+            .contains("Sign the certificate signing request with the root key"),
         "{}",
         plan.stdout
     );
@@ -479,7 +480,13 @@ fn a_cross_csr_signed_in_the_hsm_is_cross_signed_by_another_ca_and_both_paths_ve
     // openssl checks its self-signature; it carries G2's subject and key.
     let req = openssl(
         &[
-            "req", "-in", "out/g2-cross.csr", "-verify", "-noout", "-subject", "-pubkey",
+            "req",
+            "-in",
+            "out/g2-cross.csr",
+            "-verify",
+            "-noout",
+            "-subject",
+            "-pubkey",
         ],
         p.path(),
     );
@@ -490,7 +497,11 @@ fn a_cross_csr_signed_in_the_hsm_is_cross_signed_by_another_ca_and_both_paths_ve
         req.stdout,
         req.stderr
     );
-    assert!(req.stdout.contains("CN = Test Root CA g2"), "{}", req.stdout);
+    assert!(
+        req.stdout.contains("CN = Test Root CA g2"),
+        "{}",
+        req.stdout
+    );
     let g2_key = openssl(&["x509", "-in", "ca/g2.pem", "-noout", "-pubkey"], p.path()).stdout;
     assert!(req.stdout.contains(g2_key.trim()), "{}", req.stdout);
     let valid = std::process::Command::new(common::venv_bin("python"))
@@ -506,10 +517,27 @@ fn a_cross_csr_signed_in_the_hsm_is_cross_signed_by_another_ca_and_both_paths_ve
     // A partner root, kept in software by openssl, cross-signs the CSR.
     openssl_fixed(
         &[
-            "req", "-x509", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-384",
-            "-nodes", "-keyout", "partner.key", "-subj", "/CN=Partner Root CA/O=Partner",
-            "-days", "7300", "-sha384", "-addext", "basicConstraints=critical,CA:TRUE",
-            "-addext", "keyUsage=critical,keyCertSign,cRLSign", "-out", "partner.pem",
+            "req",
+            "-x509",
+            "-new",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-384",
+            "-nodes",
+            "-keyout",
+            "partner.key",
+            "-subj",
+            "/CN=Partner Root CA/O=Partner",
+            "-days",
+            "7300",
+            "-sha384",
+            "-addext",
+            "basicConstraints=critical,CA:TRUE",
+            "-addext",
+            "keyUsage=critical,keyCertSign,cRLSign",
+            "-out",
+            "partner.pem",
         ],
         p.path(),
     )
@@ -522,9 +550,25 @@ fn a_cross_csr_signed_in_the_hsm_is_cross_signed_by_another_ca_and_both_paths_ve
     );
     openssl_fixed(
         &[
-            "x509", "-req", "-in", "out/g2-cross.csr", "-CA", "partner.pem", "-CAkey",
-            "partner.key", "-set_serial", "0x51a2b3c4d5e6", "-days", "3650", "-sha384",
-            "-extfile", "cross.cnf", "-extensions", "cross", "-out", "g2-by-partner.pem",
+            "x509",
+            "-req",
+            "-in",
+            "out/g2-cross.csr",
+            "-CA",
+            "partner.pem",
+            "-CAkey",
+            "partner.key",
+            "-set_serial",
+            "0x51a2b3c4d5e6",
+            "-days",
+            "3650",
+            "-sha384",
+            "-extfile",
+            "cross.cnf",
+            "-extensions",
+            "cross",
+            "-out",
+            "g2-by-partner.pem",
         ],
         p.path(),
     )
@@ -533,7 +577,11 @@ fn a_cross_csr_signed_in_the_hsm_is_cross_signed_by_another_ca_and_both_paths_ve
     strict_verify(&p, "ca/g2.pem", &["out/sub.pem"]).ok();
     let partner = strict_verify(&p, "partner.pem", &["out/sub.pem", "g2-by-partner.pem"]);
     partner.ok();
-    assert!(partner.stdout.contains("Partner Root CA"), "{}", partner.stdout);
+    assert!(
+        partner.stdout.contains("Partner Root CA"),
+        "{}",
+        partner.stdout
+    );
     let chain =
         cryptography_chain(&p, "partner.pem", &["out/sub.pem", "g2-by-partner.pem"]).unwrap();
     assert_eq!(chain.len(), 4, "{chain:?}");

@@ -69,7 +69,11 @@ impl Protection {
 impl KeyAttributes {
     /// The protection these attributes give, if any a root key may have.
     pub fn protection(&self) -> Option<Protection> {
-        match (self.extractable, self.wrap_with_trusted, self.never_extractable) {
+        match (
+            self.extractable,
+            self.wrap_with_trusted,
+            self.never_extractable,
+        ) {
             (false, _, true) if self.always_sensitive => Some(Protection::NeverExtractable),
             (true, true, _) if self.always_sensitive => Some(Protection::Portable),
             (false, _, false) => Some(Protection::Imported),

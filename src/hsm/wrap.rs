@@ -82,7 +82,9 @@ impl Trusted {
             .collect::<Result<Vec<()>, _>>();
         let closed = self.session.close();
         match (destroyed, closed) {
-            (Ok(_), Ok(())) => "the trusted transport key and the ephemeral AES key were destroyed".into(),
+            (Ok(_), Ok(())) => {
+                "the trusted transport key and the ephemeral AES key were destroyed".into()
+            }
             (d, c) => format!(
                 "destroying the trusted objects reported {}; they were session objects, gone once the module is finalised",
                 [d.err(), c.err()]
@@ -234,7 +236,9 @@ impl Hsm {
                 .map_err(call("generating the ephemeral AES key"))?;
             Ok((transport, aes))
         })();
-        let logout = session.logout().map_err(call("logging the security officer out"));
+        let logout = session
+            .logout()
+            .map_err(call("logging the security officer out"));
         let (transport, aes) = made?;
         logout?;
         Ok(Trusted {
@@ -253,24 +257,25 @@ impl Token {
         key: &KeyPair,
     ) -> Result<Wrapped, HsmError> {
         let mut oaep = OaepHash::Sha256;
-        let wrapped_aes = match self
-            .session
-            .wrap_key(&oaep.mechanism(), trusted.transport, trusted.aes)
-        {
-            Ok(w) => w,
-            Err(e) if is_param_refusal(&e) => {
-                oaep = OaepHash::Sha1;
-                self.session
-                    .wrap_key(&oaep.mechanism(), trusted.transport, trusted.aes)
-                    .map_err(call("wrapping the AES key under the transport key"))?
-            }
-            Err(e) => {
-                return Err(HsmError::Call {
-                    during: "wrapping the AES key under the transport key",
-                    source: e,
-                });
-            }
-        };
+        let wrapped_aes =
+            match self
+                .session
+                .wrap_key(&oaep.mechanism(), trusted.transport, trusted.aes)
+            {
+                Ok(w) => w,
+                Err(e) if is_param_refusal(&e) => {
+                    oaep = OaepHash::Sha1;
+                    self.session
+                        .wrap_key(&oaep.mechanism(), trusted.transport, trusted.aes)
+                        .map_err(call("wrapping the AES key under the transport key"))?
+                }
+                Err(e) => {
+                    return Err(HsmError::Call {
+                        during: "wrapping the AES key under the transport key",
+                        source: e,
+                    });
+                }
+            };
         let wrapped_key = self
             .session
             .wrap_key(&Mechanism::AesKeyWrapPad, trusted.aes, key.private)
@@ -343,7 +348,9 @@ impl Token {
         algorithm: KeyAlgorithm,
     ) -> Result<KeyPair, HsmError> {
         self.ensure_label_free(label)?;
-        let (oaep_block, key_block) = wrapped.blob.split_at(wrapped.oaep_len.min(wrapped.blob.len()));
+        let (oaep_block, key_block) = wrapped
+            .blob
+            .split_at(wrapped.oaep_len.min(wrapped.blob.len()));
         let aes = self
             .session
             .unwrap_key(

@@ -40,10 +40,7 @@ pub(in crate::ceremony) fn read_issuer(
     let label_field = format!("{name}.key_label");
     let certificate_field = format!("{name}.certificate");
     if section.key_label.trim().is_empty() {
-        p.add(
-            &label_field,
-            "must be the label of the root key in the HSM",
-        );
+        p.add(&label_field, "must be the label of the root key in the HSM");
     }
     plain_text(&section.key_label, &label_field, p);
     let path = resolve(dir, &section.certificate);

@@ -9,14 +9,14 @@ use serde::Deserialize;
 use x509_cert::Certificate;
 
 use super::Entry;
+use crate::ceremony::error::StepError;
 use crate::ceremony::file::{
-    HsmSection, IssuerRead, IssuerSection, IssuerUse, Problems, Source, distinct, hsm_spec,
-    output, read_issuer, signature,
+    HsmSection, IssuerRead, IssuerSection, IssuerUse, Problems, Source, distinct, hsm_spec, output,
+    read_issuer, signature,
 };
+use crate::ceremony::steps::Done;
 use crate::ceremony::steps::certificate::{self, Artifact};
 use crate::ceremony::steps::token::{self, KeyInUse, Session};
-use crate::ceremony::steps::Done;
-use crate::ceremony::error::StepError;
 use crate::ceremony::{CeremonyError, HsmSpec, Kind, Run, Step};
 use crate::output::{fingerprint_groups, sha256_hex};
 use crate::profile::ProfileError;
@@ -128,21 +128,28 @@ impl Kind for CrossCsrCeremony {
         vec![
             token::login_step(&self.hsm),
             token::find_issuer_key_step(&self.root_label, &self.root_path),
-            Step::new(SIGN_CSR, "Sign the certificate signing request with the root key")
-                .details(vec![
-                    format!("subject (from {}): {}", self.root_path.display(), tbs.subject()),
-                    format!(
-                        "public key: the root's, SHA-256 {}",
-                        token::spki_sha256(tbs.subject_public_key_info())
-                            .map(|(_, groups)| groups)
-                            .unwrap_or_default()
-                    ),
-                    format!("signature: {}", self.signature),
-                    "no attributes and no requested extensions: the cross-signing CA sets them".into(),
-                    "the CSR's signature is verified in software before it is written".into(),
-                ])
-                .witness("Confirm the subject printed is the root's, as its ceremony sheet records it.")
-                .confirmed(),
+            Step::new(
+                SIGN_CSR,
+                "Sign the certificate signing request with the root key",
+            )
+            .details(vec![
+                format!(
+                    "subject (from {}): {}",
+                    self.root_path.display(),
+                    tbs.subject()
+                ),
+                format!(
+                    "public key: the root's, SHA-256 {}",
+                    token::spki_sha256(tbs.subject_public_key_info())
+                        .map(|(_, groups)| groups)
+                        .unwrap_or_default()
+                ),
+                format!("signature: {}", self.signature),
+                "no attributes and no requested extensions: the cross-signing CA sets them".into(),
+                "the CSR's signature is verified in software before it is written".into(),
+            ])
+            .witness("Confirm the subject printed is the root's, as its ceremony sheet records it.")
+            .confirmed(),
             certificate::write_step(
                 "Write the certificate signing request",
                 &[("CSR (PEM)", &self.csr)],

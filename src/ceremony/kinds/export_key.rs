@@ -11,8 +11,8 @@ use x509_cert::Certificate;
 use super::Entry;
 use crate::ceremony::error::StepError;
 use crate::ceremony::file::{
-    HsmSection, IssuerRead, IssuerSection, IssuerUse, Problems, Source, distinct, hsm_spec,
-    output, pin_source, plain_text, read_input, read_issuer, resolve,
+    HsmSection, IssuerRead, IssuerSection, IssuerUse, Problems, Source, distinct, hsm_spec, output,
+    pin_source, plain_text, read_input, read_issuer, resolve,
 };
 use crate::ceremony::steps::Done;
 use crate::ceremony::steps::certificate::{self, Artifact};
@@ -218,7 +218,10 @@ impl Kind for ExportKeyCeremony {
     fn inputs(&self) -> Vec<(PathBuf, String)> {
         vec![
             (self.root_path.clone(), sha256_hex(&self.root_file)),
-            (self.transport_path.clone(), sha256_hex(&self.transport_file)),
+            (
+                self.transport_path.clone(),
+                sha256_hex(&self.transport_file),
+            ),
         ]
     }
 
@@ -294,10 +297,7 @@ impl Kind for ExportKeyCeremony {
 }
 
 impl ExportKeyCeremony {
-    fn trust(
-        &self,
-        hsm: Option<Hsm>,
-    ) -> Result<Done<(Hsm, Trusted, Option<String>)>, StepError> {
+    fn trust(&self, hsm: Option<Hsm>) -> Result<Done<(Hsm, Trusted, Option<String>)>, StepError> {
         let hsm = match hsm {
             Some(hsm) => hsm,
             None => Hsm::open(&self.hsm.module, &self.hsm.token)?,

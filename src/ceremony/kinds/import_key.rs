@@ -13,8 +13,8 @@ use x509_cert::Certificate;
 use super::Entry;
 use crate::ceremony::error::{Change, StepError};
 use crate::ceremony::file::{
-    HsmSection, IssuerRead, IssuerSection, IssuerUse, Problems, Source, distinct, hsm_spec,
-    output, plain_text, read_input, read_input_up_to, read_issuer, resolve,
+    HsmSection, IssuerRead, IssuerSection, IssuerUse, Problems, Source, distinct, hsm_spec, output,
+    plain_text, read_input, read_input_up_to, read_issuer, resolve,
 };
 use crate::ceremony::steps::Done;
 use crate::ceremony::steps::certificate::{self, Artifact};
@@ -122,10 +122,7 @@ fn load(src: &Source<'_>, p: &mut Problems<'_>) -> Result<Option<Box<dyn Kind>>,
     let transcript = output(src.dir, &f.outputs.transcript, "outputs.transcript", p);
     let stage = match f.stage.as_str() {
         "transport" => {
-            for (given, field) in [
-                (f.wrapped.is_some(), "wrapped"),
-                (f.root.is_some(), "root"),
-            ] {
+            for (given, field) in [(f.wrapped.is_some(), "wrapped"), (f.root.is_some(), "root")] {
                 if given {
                     p.add(
                         field,
@@ -135,8 +132,7 @@ fn load(src: &Source<'_>, p: &mut Problems<'_>) -> Result<Option<Box<dyn Kind>>,
             }
             match &f.outputs.transport_public_key {
                 Some(path) => {
-                    let public_key =
-                        output(src.dir, path, "outputs.transport_public_key", p);
+                    let public_key = output(src.dir, path, "outputs.transport_public_key", p);
                     distinct(
                         &[
                             ("outputs.transport_public_key", &public_key),
@@ -401,7 +397,8 @@ impl Kind for ImportKeyCeremony {
                 algorithm,
                 ..
             } => {
-                let transport = r.step(FIND_TRANSPORT, || self.find_transport(&session, manifest))?;
+                let transport =
+                    r.step(FIND_TRANSPORT, || self.find_transport(&session, manifest))?;
                 let key = r.step(UNWRAP, || {
                     let wrapped = Wrapped {
                         blob: wrapped.clone(),
