@@ -366,6 +366,15 @@ fn bad_crl_files_are_refused_at_check_and_nothing_is_written() {
         ),
         &["crl.next_update", "after the root's notAfter"],
     );
+    // A signature the root's key cannot make, named by its own field.
+    refused(
+        &p,
+        &base.replace("signature = \"ecdsa-sha384\"", "signature = \"rsa-sha256\""),
+        &[
+            "crl.signature",
+            "rsa-sha256 cannot be made with the issuer's",
+        ],
+    );
     // An unknown reason; a serial listed twice.
     refused(
         &p,

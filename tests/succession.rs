@@ -607,7 +607,11 @@ fn a_cross_csr_for_a_key_that_is_not_the_certificates_is_refused_and_writes_noth
     // A signature the root's key cannot make is refused at check.
     p.write(
         "csr.toml",
-        &cross_csr_toml().replace("ecdsa-sha384", "rsa-pkcs1-sha256"),
+        &cross_csr_toml().replace("ecdsa-sha384", "rsa-sha256"),
     );
-    common::refused_at_check(&p, "csr.toml", &["csr.signature (line 15)"]);
+    common::refused_at_check(
+        &p,
+        "csr.toml",
+        &["csr.signature (line 14): rsa-sha256 cannot be made with the root's"],
+    );
 }

@@ -104,33 +104,31 @@ impl Csr {
     }
 }
 
-/// The CertificationRequestInfo (RFC 2986) for `subject` and `public_key`,
-/// DER-encoded: what the HSM signs for a CSR of the root's own key. It
+/// The CertificationRequestInfo (RFC 2986) for `subject` and `public_key`:
+/// what the HSM signs, DER-encoded, for a CSR of the root's own key. It
 /// asks for nothing beyond the name and key; the CA that cross-signs
 /// dictates its extensions.
 pub fn request_info(
     subject: &Name,
     public_key: &SubjectPublicKeyInfoOwned,
-) -> Result<Vec<u8>, der::Error> {
+) -> x509_cert::request::CertReqInfo {
     x509_cert::request::CertReqInfo {
         version: x509_cert::request::Version::V1,
         subject: subject.clone(),
         public_key: public_key.clone(),
         attributes: Default::default(),
     }
-    .to_der()
 }
 
-/// The signed CSR, DER-encoded, from the info `request_info` made and the
-/// signature over it.
+/// The signed CSR, DER-encoded: `info` with the signature over its DER.
 pub fn assemble(
-    info: &[u8],
+    info: x509_cert::request::CertReqInfo,
     algorithm: SignatureAlgorithm,
     signature: &[u8],
 ) -> Result<Vec<u8>, CsrError> {
     let bad = |e: der::Error| CsrError::NotCsr(e.to_string());
     CertReq {
-        info: x509_cert::request::CertReqInfo::from_der(info).map_err(bad)?,
+        info,
         algorithm: algorithm
             .identifier()
             .map_err(|e| CsrError::BadSignature(e.to_string()))?,

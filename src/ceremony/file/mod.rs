@@ -465,15 +465,18 @@ pub(super) fn read_input_up_to(
     }
 }
 
-/// certificate.signature: a known algorithm, of the signing key's family.
+/// A `signature` field (`field` names it: certificate.signature,
+/// crl.signature, csr.signature): a known algorithm, of the signing key's
+/// family.
 pub(super) fn signature(
     name: &str,
+    field: &str,
     key: Option<(KeyAlgorithm, &str)>,
     p: &mut Problems,
 ) -> Option<SignatureAlgorithm> {
     let Ok(alg) = SignatureAlgorithm::from_str(name) else {
         p.add(
-            "certificate.signature",
+            field,
             format!("\"{name}\" is not one of {}", SignatureAlgorithm::ACCEPTED),
         );
         return None;
@@ -482,7 +485,7 @@ pub(super) fn signature(
         && alg.family() != key.family()
     {
         p.add(
-            "certificate.signature",
+            field,
             format!(
                 "{alg} cannot be made with {whose} \"{key}\" key; use {}",
                 matching_signatures(key)

@@ -326,6 +326,7 @@ fn load(src: &Source<'_>, p: &mut Problems<'_>) -> Result<Option<Box<dyn Kind>>,
     let c = f.crl;
     let signature = signature(
         &c.signature,
+        "crl.signature",
         facts.as_ref().map(|f| (f.algorithm, "the issuer's")),
         p,
     );

@@ -137,6 +137,7 @@ fn load(src: &Source<'_>, p: &mut Problems<'_>) -> Result<Option<Box<dyn Kind>>,
     }
     let signature = signature(
         &c.signature,
+        "certificate.signature",
         facts.as_ref().map(|f| (f.algorithm, "the issuer's")),
         p,
     );

@@ -4,6 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
+use der::Encode;
 use der::pem::LineEnding;
 use serde::Deserialize;
 use x509_cert::Certificate;
@@ -83,6 +84,7 @@ fn load(src: &Source<'_>, p: &mut Problems<'_>) -> Result<Option<Box<dyn Kind>>,
     } = read_issuer(f.root, "root", src.dir, IssuerUse::SignCertificates, p);
     let signature = signature(
         &f.csr.signature,
+        "csr.signature",
         facts.as_ref().map(|f| (f.algorithm, "the root's")),
         p,
     );
@@ -186,9 +188,10 @@ impl CrossCsrCeremony {
     /// CA would: its self-signature must verify under the root's key.
     fn sign(&self, session: &Session, key: &KeyInUse) -> Result<Done<Vec<u8>>, StepError> {
         let subject = self.root.tbs_certificate().subject();
-        let info = csr::request_info(subject, &key.public_key).map_err(ProfileError::from)?;
-        let signature = session.token.sign(&key.key, self.signature, &info)?;
-        let der = csr::assemble(&info, self.signature, &signature)
+        let info = csr::request_info(subject, &key.public_key);
+        let tbs = info.to_der().map_err(ProfileError::from)?;
+        let signature = session.token.sign(&key.key, self.signature, &tbs)?;
+        let der = csr::assemble(info, self.signature, &signature)
             .map_err(|e| StepError::Refused(format!("the signed CSR {e}")))?;
         let read = Csr::parse(&der)
             .map_err(|e| StepError::Refused(format!("the CSR the HSM signed {e}")))?;

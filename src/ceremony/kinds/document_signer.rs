@@ -121,6 +121,7 @@ fn load(src: &Source<'_>, p: &mut Problems<'_>) -> Result<Option<Box<dyn Kind>>,
     let (not_before, not_after) = validity(&nb_text, &na_text, p);
     let signature = signature(
         &c.signature,
+        "certificate.signature",
         facts.as_ref().map(|f| (f.algorithm, "the IACA's")),
         p,
     );

@@ -95,6 +95,7 @@ fn load(src: &Source<'_>, p: &mut Problems<'_>) -> Result<Option<Box<dyn Kind>>,
     let (not_before, not_after) = validity(&nb_text, &na_text, p);
     let signature = signature(
         &c.signature,
+        "certificate.signature",
         key.as_ref().map(|k| (k.algorithm, "a key.algorithm =")),
         p,
     );

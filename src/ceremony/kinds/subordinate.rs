@@ -284,6 +284,7 @@ fn subordinate_body(
     }
     let signature = signature(
         &c.signature,
+        "certificate.signature",
         issuer_facts.as_ref().map(|f| (f.algorithm, "the issuer's")),
         p,
     );
