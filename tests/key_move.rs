@@ -124,6 +124,15 @@ fn rooms(label: &str, portable: bool) -> (Practice, String) {
         );
     }
     p.write(&format!("{label}.toml"), &root);
+    let plan = p.rootca(&["check", &format!("{label}.toml")]);
+    plan.ok();
+    assert_eq!(
+        plan.stdout
+            .contains("portable = true: the key can later be wrapped out"),
+        portable,
+        "{}",
+        plan.stdout
+    );
     p.rootca(&["run", &format!("{label}.toml"), "--yes"]).ok();
     p.write("transport.toml", &transport_toml());
     let run = p.rootca(&["run", "transport.toml", "--yes"]);
@@ -233,10 +242,20 @@ fn a_wrapped_key_that_is_not_the_root_certificates_is_refused_and_removed() {
     p.rootca(&["run", "g9.toml", "--yes"]).ok();
     p.write("export.toml", &export_toml("g9", &fp));
     p.rootca(&["run", "export.toml", "--yes"]).ok();
-    // … with its manifest claiming G1's certificate.
+    // Given G1's certificate with G9's manifest, check refuses the file.
+    p.write("unwrap.toml", &unwrap_toml("g9", "g1"));
+    let check = p.rootca(&["check", "unwrap.toml"]);
+    assert_eq!(check.code, 2, "{}{}", check.stdout, check.stderr);
+    for m in [
+        "the key was wrapped for another root",
+        "is not the certificate the key was exported with",
+    ] {
+        assert!(check.stderr.contains(m), "lacks {m:?}:\n{}", check.stderr);
+    }
+    // A forged manifest that claims G1's certificate and key gets past
+    // check: the challenge catches it.
     let path = p.path().join("move/g9.manifest.json");
     let mut m: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
-    let g1 = std::fs::read(p.path().join("out/g1.pem")).unwrap();
     let der = openssl(
         &[
             "x509",
@@ -250,7 +269,6 @@ fn a_wrapped_key_that_is_not_the_root_certificates_is_refused_and_removed() {
         p.path(),
     );
     der.ok();
-    let _ = g1;
     let sha = openssl(&["dgst", "-sha256", "-r", "g1.der"], p.path())
         .stdout
         .split_whitespace()
@@ -258,6 +276,33 @@ fn a_wrapped_key_that_is_not_the_root_certificates_is_refused_and_removed() {
         .unwrap()
         .to_string();
     m["key"]["certificate_sha256"] = sha.into();
+    let key = openssl(
+        &["x509", "-in", "out/g1.pem", "-noout", "-pubkey"],
+        p.path(),
+    )
+    .stdout;
+    p.write("g1.pub.pem", &key);
+    openssl(
+        &[
+            "pkey",
+            "-pubin",
+            "-in",
+            "g1.pub.pem",
+            "-outform",
+            "DER",
+            "-out",
+            "g1.pub.der",
+        ],
+        p.path(),
+    )
+    .ok();
+    let key_sha = openssl(&["dgst", "-sha256", "-r", "g1.pub.der"], p.path())
+        .stdout
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_string();
+    m["key"]["public_key_sha256"] = key_sha.into();
     std::fs::write(&path, serde_json::to_vec_pretty(&m).unwrap()).unwrap();
     p.write("unwrap.toml", &unwrap_toml("g9", "g1"));
     let run = p.rootca(&["run", "unwrap.toml", "--yes"]);

@@ -118,6 +118,9 @@ impl KeyAttributes {
     }
 }
 
+/// How `destroy` names a pair the running ceremony made.
+pub(crate) const OWN: &str = "the pair this run made";
+
 fn ec_params(curve: ObjectIdentifier) -> Result<Vec<u8>, HsmError> {
     curve.to_der().map_err(|e| HsmError::BadResponse {
         what: "curve",
@@ -182,18 +185,16 @@ impl Token {
         format!("{} object(s): {}", found.len(), parts.join(", "))
     }
 
-    /// Destroys a pair this run made and must not keep, and says how that went.
-    pub(crate) fn destroy_own(&self, pair: &KeyPair) -> String {
+    /// Destroys a pair that must not stay on the token, and says how that
+    /// went; `whose` names it ("the pair this run made").
+    pub fn destroy(&self, pair: &KeyPair, whose: &str) -> String {
         let private = self.session.destroy_object(pair.private);
         let public = self.session.destroy_object(pair.public);
+        let id = hex::encode(&pair.id);
         match (private, public) {
-            (Ok(()), Ok(())) => format!(
-                "the pair this run made (CKA_ID {}) was destroyed",
-                hex::encode(&pair.id)
-            ),
+            (Ok(()), Ok(())) => format!("{whose} (CKA_ID {id}) was destroyed"),
             (p, q) => format!(
-                "destroying the pair this run made (CKA_ID {}) failed ({}): remove it by hand",
-                hex::encode(&pair.id),
+                "destroying {whose} (CKA_ID {id}) failed ({}): remove it by hand",
                 [p.err(), q.err()]
                     .into_iter()
                     .flatten()
@@ -290,7 +291,7 @@ impl Token {
             let found = self.describe_label(label);
             return Err(HsmError::LabelRace {
                 label: label.into(),
-                destroyed: self.destroy_own(&pair),
+                destroyed: self.destroy(&pair, OWN),
                 found: format!("before that, {found}"),
             });
         }
@@ -302,7 +303,7 @@ impl Token {
         match self.check_attributes(&pair, Some(expected)) {
             Ok(attributes) => Ok((pair, attributes)),
             Err(HsmError::KeyAttributes { label, problems }) => Err(HsmError::KeyNotKept {
-                destroyed: self.destroy_own(&pair),
+                destroyed: self.destroy(&pair, OWN),
                 label,
                 problems,
             }),

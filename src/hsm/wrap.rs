@@ -428,9 +428,4 @@ impl Token {
             }
         }
     }
-
-    /// Destroys a pair, for a key this ceremony made and must not keep.
-    pub fn destroy_pair(&self, pair: &KeyPair) -> String {
-        self.destroy_own(pair)
-    }
 }

@@ -126,7 +126,13 @@ fn read_transport(
             ),
         ),
     }
-    let der = der::Encode::to_der(&spki).ok()?;
+    let der = match der::Encode::to_der(&spki) {
+        Ok(der) => der,
+        Err(e) => {
+            p.add(field, format!("{}: {e}", path.display()));
+            return None;
+        }
+    };
     let actual = sha256_hex(&der);
     match key_move::normalise_fingerprint(spoken) {
         None => p.add(

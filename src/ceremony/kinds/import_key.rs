@@ -238,6 +238,20 @@ fn load_unwrap(
     }
     if let (Some(m), Some(cert)) = (&manifest, &certificate) {
         let der = der::Encode::to_der(cert).unwrap_or_default();
+        let key = der::Encode::to_der(cert.tbs_certificate().subject_public_key_info())
+            .unwrap_or_default();
+        if m.key.public_key_sha256 != sha256_hex(&key) {
+            p.add(
+                "wrapped.manifest",
+                format!(
+                    "{} says the wrapped key's public key has SHA-256 {}, but {} carries {}: the key was wrapped for another root",
+                    manifest_path.display(),
+                    m.key.public_key_sha256,
+                    path.display(),
+                    sha256_hex(&key)
+                ),
+            );
+        }
         if m.key.certificate_sha256 != sha256_hex(&der) {
             p.add(
                 "root.certificate",
@@ -333,7 +347,7 @@ impl Kind for ImportKeyCeremony {
                             manifest.target.transport_public_key_sha256
                         ),
                     ]),
-                Step::new(UNWRAP, "Unwrap the root key into this HSM")
+                Step::new(UNWRAP, "Unwrap the root key and prove it is the root certificate's")
                     .details(vec![
                         format!(
                             "the key \"{}\" of {} ({}), exported from token \"{}\"",
@@ -344,22 +358,15 @@ impl Kind for ImportKeyCeremony {
                         ),
                         format!("it takes the label \"{root_label}\"; refused if any object has it"),
                         "private key: token object, private, sensitive, not extractable, sign only; its public key is made from the root certificate".into(),
+                        format!(
+                            "32 random octets from the HSM are signed with it and verified in software under the key of {}",
+                            root_path.display()
+                        ),
+                        "a key that fails is removed again and the ceremony stops: only a proven key stays".into(),
                     ])
+                    .witness("A key that only looks like the root's cannot pass: watch for \"verified\".")
                     .confirmed()
                     .lasting(),
-                Step::new(
-                    token::PROVE_KEY,
-                    "Prove the key signs as the root certificate's key",
-                )
-                .details(vec![
-                    "32 random octets from the HSM are signed with the key".into(),
-                    format!(
-                        "the signature is verified in software under the key of {}",
-                        root_path.display()
-                    ),
-                    "if it does not verify, the imported key is removed and the ceremony stops".into(),
-                ])
-                .witness("A key that only looks like the root's cannot pass: watch for \"verified\"."),
                 Step::new(DESTROY_TRANSPORT, "Destroy the transport key pair")
                     .details(vec![
                         "its one use is done; a copy of the wrapped key can then never be unwrapped again".into(),
@@ -399,7 +406,7 @@ impl Kind for ImportKeyCeremony {
             } => {
                 let transport =
                     r.step(FIND_TRANSPORT, || self.find_transport(&session, manifest))?;
-                let key = r.step(UNWRAP, || {
+                r.step(UNWRAP, || {
                     let wrapped = Wrapped {
                         blob: wrapped.clone(),
                         oaep_len: manifest.wrapping.oaep_block_octets,
@@ -407,16 +414,8 @@ impl Kind for ImportKeyCeremony {
                     };
                     unwrap(&session, &transport, &wrapped, root_label, root, *algorithm)
                 })?;
-                r.step(token::PROVE_KEY, || {
-                    token::prove_key(&session, &key, root).map_err(|e| {
-                        let removed = session.token.destroy_pair(&key.key);
-                        StepError::Refused(format!(
-                            "{e}; {removed}: the wrapped key is not this root certificate's key"
-                        ))
-                    })
-                })?;
                 r.step(DESTROY_TRANSPORT, || {
-                    let destroyed = session.token.destroy_pair(&transport);
+                    let destroyed = session.token.destroy(&transport, "the transport key pair");
                     Ok(Done::new(()).say(vec![destroyed]))
                 })?;
             }
@@ -488,24 +487,33 @@ fn unwrap(
     label: &str,
     root: &Certificate,
     algorithm: KeyAlgorithm,
-) -> Result<Done<KeyInUse>, StepError> {
+) -> Result<Done<()>, StepError> {
     let token = &session.token;
     let spki = root.tbs_certificate().subject_public_key_info();
     let key = token.unwrap_root_key(transport, wrapped, label, spki, algorithm)?;
     let attributes = match token.check_attributes(&key, Some(Protection::Imported)) {
         Ok(a) => a,
         Err(e) => {
-            let removed = token.destroy_pair(&key);
+            let removed = token.destroy(&key, "the key this run imported");
             return Err(StepError::Refused(format!("{e}; {removed}")));
         }
     };
+    let key = KeyInUse {
+        key,
+        public_key: spki.clone(),
+    };
+    // Only a proven key stays: a failed proof removes it in this step, so
+    // nothing is left for the officer to clean up.
+    let proof = token::prove_key(session, &key, root).map_err(|e| {
+        let removed = token.destroy(&key.key, "the key this run imported");
+        StepError::Refused(format!(
+            "{e}; {removed}: the wrapped key is not this root certificate's key"
+        ))
+    })?;
+    let key = key.key;
     let id = hex::encode(&key.id);
     let uri = crate::hsm::key_uri(token.label(), &key.label, &key.id);
-    Ok(Done::new(KeyInUse {
-        key: key.clone(),
-        public_key: spki.clone(),
-    })
-    .say(vec![
+    let mut say = vec![
         format!(
             "unwrapped {} key \"{}\" (id {id}); attributes read back: {}",
             key.algorithm,
@@ -513,7 +521,10 @@ fn unwrap(
             Protection::Imported.describe()
         ),
         format!("key URI: {uri}"),
-    ])
+    ];
+    say.extend(proof.say);
+    Ok(Done::new(())
+    .say(say)
     .details(serde_json::json!({
         "label": key.label,
         "id": id,
@@ -521,6 +532,7 @@ fn unwrap(
         "algorithm": key.algorithm.name(),
         "attributes": attributes,
         "protection": Protection::Imported,
+        "proof": proof.details,
     }))
     .changed(Change {
         what: format!(
@@ -529,7 +541,7 @@ fn unwrap(
             token.label()
         ),
         if_failed: format!(
-            "the key \"{}\" stays on the token until it is proven; if the ceremony stopped before the proof, remove it (pkcs11-tool --delete-object --type privkey --id {id}, and --type pubkey) and run the stage again",
+            "the key \"{}\" (CKA_ID {id}) is proven to be the root's and stays: this HSM now holds the root key; if the transport key pair was not destroyed, remove it by hand under dual control (pkcs11-tool --delete-object --type privkey --label LABEL, and --type pubkey)",
             key.label
         ),
     }))

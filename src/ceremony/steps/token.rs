@@ -199,7 +199,6 @@ pub fn generate_key(
         "algorithm": key.algorithm.name(),
         "attributes": attributes,
         "protection": spec.protection(),
-        "portable": spec.portable,
     });
     if let (Some(how), Some(obj)) = (found, details.as_object_mut()) {
         obj.insert("found".into(), how.into());
