@@ -375,3 +375,97 @@ fn the_succession_ceremony_files_pass_check() {
     assert_eq!(check.code, 0, "cross-csr.toml:\n{}", check.stderr);
     assert!(check.stdout.contains("CN=root-g2"), "{}", check.stdout);
 }
+
+#[test]
+fn the_key_move_ceremony_files_pass_check_once_the_fingerprint_is_typed_in() {
+    let p = Practice::new();
+    std::fs::create_dir_all(p.path().join("move")).unwrap();
+    std::fs::create_dir_all(p.path().join("out")).unwrap();
+    p.write(
+        "transport.toml",
+        &ceremony_file("import-key-transport.toml"),
+    );
+    let check = p.rootca(&["check", "transport.toml"]);
+    assert_eq!(
+        check.code, 0,
+        "import-key-transport.toml:\n{}",
+        check.stderr
+    );
+    assert!(
+        check.stdout.contains("Generate the transport key pair"),
+        "{}",
+        check.stdout
+    );
+
+    stand_in_root(&p);
+    // A stand-in transport public key, as the target room writes it.
+    openssl(
+        &[
+            "genpkey",
+            "-algorithm",
+            "RSA",
+            "-pkeyopt",
+            "rsa_keygen_bits:3072",
+            "-out",
+            "transport.key",
+        ],
+        p.path(),
+    )
+    .ok();
+    openssl(
+        &[
+            "pkey",
+            "-in",
+            "transport.key",
+            "-pubout",
+            "-out",
+            "move/transport-root-g1.pem",
+        ],
+        p.path(),
+    )
+    .ok();
+    openssl(
+        &[
+            "pkey",
+            "-in",
+            "transport.key",
+            "-pubout",
+            "-outform",
+            "DER",
+            "-out",
+            "t.der",
+        ],
+        p.path(),
+    )
+    .ok();
+    let fp = openssl(&["dgst", "-sha256", "-r", "t.der"], p.path())
+        .stdout
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_string();
+    // As shipped, the fingerprint is a placeholder: refused, naming the field.
+    p.write("export.toml", &ceremony_file("export-key.toml"));
+    let check = p.rootca(&["check", "export.toml"]);
+    assert_eq!(check.code, 2, "{}", check.stderr);
+    assert!(
+        check.stderr.contains("target.transport_sha256")
+            && check.stderr.contains("is not the fingerprint of"),
+        "{}",
+        check.stderr
+    );
+    let zeros = "0000 ".repeat(16);
+    p.write(
+        "export.toml",
+        &ceremony_file("export-key.toml").replace(zeros.trim_end(), &fp),
+    );
+    let check = p.rootca(&["check", "export.toml"]);
+    assert_eq!(check.code, 0, "export-key.toml:\n{}", check.stderr);
+    assert!(
+        check
+            .stdout
+            .contains("The security officer marks the target's transport key trusted"),
+        "{}",
+        check.stdout
+    );
+}
