@@ -66,6 +66,17 @@ impl Protection {
     }
 }
 
+impl Protection {
+    /// Only what sets this protection apart, for a refusal that compares two.
+    fn difference(self) -> &'static str {
+        match self {
+            Self::NeverExtractable => "never extractable",
+            Self::Portable => "extractable (only under a trusted wrapping key: a portable key)",
+            Self::Imported => "not extractable now, but extractable before it was imported",
+        }
+    }
+}
+
 impl KeyAttributes {
     /// The protection these attributes give, if any a root key may have.
     pub fn protection(&self) -> Option<Protection> {
@@ -108,9 +119,9 @@ impl KeyAttributes {
                 problems.push("has been readable (not always sensitive)".into())
             }
             (Some(want), Some(got)) if want != got => problems.push(format!(
-                "is {} where it must be {}",
-                got.describe(),
-                want.describe()
+                "{} where it must be {}",
+                got.difference(),
+                want.difference()
             )),
             _ => {}
         }
