@@ -137,26 +137,7 @@ fn rooms(label: &str, portable: bool) -> (Practice, String) {
     p.write("transport.toml", &transport_toml());
     let run = p.rootca(&["run", "transport.toml", "--yes"]);
     run.ok();
-    let der = openssl(
-        &[
-            "pkey",
-            "-pubin",
-            "-in",
-            "move/transport.pem",
-            "-outform",
-            "DER",
-            "-out",
-            "move/t.der",
-        ],
-        p.path(),
-    );
-    der.ok();
-    let fp = openssl(&["dgst", "-sha256", "-r", "move/t.der"], p.path())
-        .stdout
-        .split_whitespace()
-        .next()
-        .unwrap()
-        .to_string();
+    let fp = common::openssl_sha256(p.path(), "pubkey", "move/transport.pem");
     (p, fp)
 }
 
@@ -256,53 +237,14 @@ fn a_wrapped_key_that_is_not_the_root_certificates_is_refused_and_removed() {
     // check: the challenge catches it.
     let path = p.path().join("move/g9.manifest.json");
     let mut m: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
-    let der = openssl(
-        &[
-            "x509",
-            "-in",
-            "out/g1.pem",
-            "-outform",
-            "DER",
-            "-out",
-            "g1.der",
-        ],
-        p.path(),
-    );
-    der.ok();
-    let sha = openssl(&["dgst", "-sha256", "-r", "g1.der"], p.path())
-        .stdout
-        .split_whitespace()
-        .next()
-        .unwrap()
-        .to_string();
-    m["key"]["certificate_sha256"] = sha.into();
+    m["key"]["certificate_sha256"] = common::openssl_sha256(p.path(), "x509", "out/g1.pem").into();
     let key = openssl(
         &["x509", "-in", "out/g1.pem", "-noout", "-pubkey"],
         p.path(),
     )
     .stdout;
     p.write("g1.pub.pem", &key);
-    openssl(
-        &[
-            "pkey",
-            "-pubin",
-            "-in",
-            "g1.pub.pem",
-            "-outform",
-            "DER",
-            "-out",
-            "g1.pub.der",
-        ],
-        p.path(),
-    )
-    .ok();
-    let key_sha = openssl(&["dgst", "-sha256", "-r", "g1.pub.der"], p.path())
-        .stdout
-        .split_whitespace()
-        .next()
-        .unwrap()
-        .to_string();
-    m["key"]["public_key_sha256"] = key_sha.into();
+    m["key"]["public_key_sha256"] = common::openssl_sha256(p.path(), "pubkey", "g1.pub.pem").into();
     std::fs::write(&path, serde_json::to_vec_pretty(&m).unwrap()).unwrap();
     p.write("unwrap.toml", &unwrap_toml("g9", "g1"));
     let run = p.rootca(&["run", "unwrap.toml", "--yes"]);

@@ -200,6 +200,27 @@ pub fn openssl(args: &[&str], dir: &Path) -> Run {
         .into()
 }
 
+/// The SHA-256 (lowercase hex) of a PEM file's DER as openssl computes it:
+/// `kind` is "x509" for a certificate, "pubkey" for a public key (its
+/// SubjectPublicKeyInfo, the fingerprint rootca prints).
+pub fn openssl_sha256(dir: &Path, kind: &str, pem: &str) -> String {
+    let der = format!("{pem}.der");
+    let args: Vec<&str> = match kind {
+        "x509" => vec!["x509", "-in", pem, "-outform", "DER", "-out", &der],
+        "pubkey" => vec![
+            "pkey", "-pubin", "-in", pem, "-outform", "DER", "-out", &der,
+        ],
+        other => panic!("openssl_sha256: unknown kind {other}"),
+    };
+    openssl(&args, dir).ok();
+    openssl(&["dgst", "-sha256", "-r", &der], dir)
+        .stdout
+        .split_whitespace()
+        .next()
+        .expect("openssl dgst prints the digest")
+        .to_string()
+}
+
 /// The clock at which fixture certificates made with `openssl_fixed` start,
 /// so that their validity is the same whatever day the tests run.
 pub const FIXTURE_CLOCK: &str = "2026-01-01 00:00:00";
