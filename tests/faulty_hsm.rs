@@ -501,6 +501,32 @@ fn short_random_fills_only_the_first_half() {
     assert!(full[32..].iter().any(|&b| b != 0), "{full:02x?}");
 }
 
+/// pkcs11-tool through the shim, logged in as the security officer to do
+/// what only the SO may: set the user PIN (here to the one it has).
+fn as_security_officer(p: &Practice, faults: &[Fault]) -> Run {
+    let mut cmd = Command::new("pkcs11-tool");
+    cmd.env("SOFTHSM2_CONF", &p.conf)
+        .arg("--module")
+        .arg(faulty::module())
+        .args(["--token-label", TOKEN, "--login", "--login-type", "so"])
+        .args(["--so-pin", "5678", "--init-pin", "--new-pin", PIN]);
+    faulty::apply(&mut cmd, faults).output().unwrap().into()
+}
+
+#[test]
+fn no_so_login_refuses_the_security_officer_and_lets_the_user_in() {
+    let p = Practice::new();
+    as_security_officer(&p, &[]).ok();
+    let refused = as_security_officer(&p, &[Fault::NoSoLogin]);
+    assert_ne!(refused.code, 0, "{}{}", refused.stdout, refused.stderr);
+    assert!(
+        refused.stderr.contains("CKR_USER_TYPE_INVALID"),
+        "{}",
+        refused.stderr
+    );
+    faulty::pkcs11_tool(&p, &[Fault::NoSoLogin], &["--list-objects"]).ok();
+}
+
 // --- a misspelt fault ------------------------------------------------------
 
 #[test]

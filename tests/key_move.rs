@@ -212,6 +212,44 @@ fn a_key_generated_without_portable_is_refused_for_export_and_nothing_is_written
 }
 
 #[test]
+fn a_module_without_a_security_officer_login_is_refused_before_anything_is_wrapped() {
+    // CloudHSM's PKCS#11 library has no SO login; the shim answers as it
+    // would, in front of the real source token.
+    let (p, fp) = rooms("g1", true);
+    let shim = common::faulty::module();
+    p.write(
+        "export.toml",
+        &export_toml("g1", &fp).replace(
+            &format!("module = \"{MODULE}\""),
+            &format!("module = \"{}\"", shim.display()),
+        ),
+    );
+    let run = common::faulty::rootca(
+        &p,
+        &[common::faulty::Fault::NoSoLogin],
+        &["run", "export.toml", "--yes"],
+    );
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    for m in [
+        "does not accept a PKCS#11 security officer login (CKR_USER_TYPE_INVALID)",
+        "nothing was wrapped",
+        "docs/succession.md",
+    ] {
+        assert!(run.stderr.contains(m), "lacks {m:?}:\n{}", run.stderr);
+    }
+    assert!(!p.path().join("move/g1.wrapped").exists());
+    assert!(!p.path().join("move/g1.manifest.json").exists());
+    // The root key is still on the source, still the only one.
+    let keys = p.pkcs11_tool(&["--list-objects", "--type", "privkey"]);
+    assert_eq!(
+        keys.stdout.matches("label:      g1").count(),
+        1,
+        "{}",
+        keys.stdout
+    );
+}
+
+#[test]
 fn a_wrapped_key_that_is_not_the_root_certificates_is_refused_and_removed() {
     let (p, fp) = rooms("g1", true);
     // A second portable root on the source, exported instead of G1 …

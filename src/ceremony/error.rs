@@ -20,7 +20,9 @@ impl RejectsInput for HsmError {
     fn rejects_input(&self) -> bool {
         matches!(
             self,
-            HsmError::LabelExists { .. } | HsmError::TokenInUse { .. }
+            HsmError::LabelExists { .. }
+                | HsmError::TokenInUse { .. }
+                | HsmError::NoSecurityOfficer { .. }
         )
     }
 }

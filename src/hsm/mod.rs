@@ -90,6 +90,10 @@ pub enum HsmError {
         found: String,
         expected: String,
     },
+    #[error(
+        "token \"{token}\" does not accept a PKCS#11 security officer login ({code}), which export-key needs to mark the transport and wrapping keys trusted; nothing was wrapped. CloudHSM's PKCS#11 library has no such login: there the key moves with CloudHSM CLI's `key wrap rsa-aes` (docs/succession.md, \"SoftHSM 2.6 and CloudHSM\")"
+    )]
+    NoSecurityOfficer { token: String, code: &'static str },
     #[error("the HSM returned an unusable {what}: {reason}")]
     BadResponse { what: &'static str, reason: String },
     #[error("PKCS#11 call failed while {during}: {source}")]

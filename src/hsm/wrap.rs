@@ -193,6 +193,16 @@ impl Hsm {
                 CkError::Pkcs11(RvError::PinLocked, _) => HsmError::Pin(format!(
                     "token \"{label}\" has locked the security officer PIN"
                 )),
+                // A module without the SO role (CloudHSM's) answers the
+                // login itself, not the PIN.
+                CkError::Pkcs11(RvError::UserTypeInvalid, _) => HsmError::NoSecurityOfficer {
+                    token: label.to_string(),
+                    code: "CKR_USER_TYPE_INVALID",
+                },
+                CkError::Pkcs11(RvError::FunctionNotSupported, _) => HsmError::NoSecurityOfficer {
+                    token: label.to_string(),
+                    code: "CKR_FUNCTION_NOT_SUPPORTED",
+                },
                 other => HsmError::Call {
                     during: "logging in as the security officer",
                     source: other,

@@ -16,7 +16,7 @@ use super::{MODULE, PIN, Practice, Run, TOKEN};
 
 /// Every variable the shim reads; `apply` clears them all first, so that
 /// nothing leaks in from the environment the tests run in.
-pub const VARIABLES: [&str; 7] = [
+pub const VARIABLES: [&str; 8] = [
     "ROOTCA_SHIM_MODULE",
     "ROOTCA_SHIM_SLOW_GENERATE_MS",
     "ROOTCA_SHIM_EXTRACTABLE",
@@ -24,6 +24,7 @@ pub const VARIABLES: [&str; 7] = [
     "ROOTCA_SHIM_DUPLICATE_LABEL",
     "ROOTCA_SHIM_FAIL",
     "ROOTCA_SHIM_SHORT_RANDOM",
+    "ROOTCA_SHIM_NO_SO_LOGIN",
 ];
 
 /// One misbehaviour of the shim.
@@ -46,6 +47,9 @@ pub enum Fault {
     /// C_GenerateRandom fills the first half of the buffer and zeroes the
     /// rest, returning CKR_OK.
     ShortRandom,
+    /// C_Login as the security officer returns CKR_USER_TYPE_INVALID, as
+    /// on a module without that role (CloudHSM's PKCS#11 library).
+    NoSoLogin,
     /// The real module behind the shim (default: SoftHSM's).
     Module(PathBuf),
 }
@@ -88,6 +92,7 @@ pub fn env(faults: &[Fault]) -> Vec<(&'static str, String)> {
             Fault::DuplicateLabel => vars.push(("ROOTCA_SHIM_DUPLICATE_LABEL", "1".into())),
             Fault::Fail(name, n) => fails.push(format!("{name}:{n}")),
             Fault::ShortRandom => vars.push(("ROOTCA_SHIM_SHORT_RANDOM", "1".into())),
+            Fault::NoSoLogin => vars.push(("ROOTCA_SHIM_NO_SO_LOGIN", "1".into())),
             Fault::Module(path) => vars.push(("ROOTCA_SHIM_MODULE", path.display().to_string())),
         }
     }

@@ -32,6 +32,10 @@
  *   ROOTCA_SHIM_SHORT_RANDOM=1      C_GenerateRandom fills only the first half
  *                                   of the buffer with random bytes, zeroes
  *                                   the rest and returns CKR_OK
+ *   ROOTCA_SHIM_NO_SO_LOGIN=1       C_Login as CKU_SO returns
+ *                                   CKR_USER_TYPE_INVALID without reaching
+ *                                   the real module, as a module without a
+ *                                   security officer role (CloudHSM's) does
  *
  * A flag is on with "1" and off when unset, empty or "0". Any other value,
  * an unknown function name, an N below 1, or an unknown ROOTCA_SHIM_*
@@ -80,7 +84,6 @@ extern char **environ;
     X(C_GetSessionInfo, (CK_SESSION_HANDLE a, CK_SESSION_INFO_PTR b), (a, b)) \
     X(C_GetOperationState, (CK_SESSION_HANDLE a, CK_BYTE_PTR b, CK_ULONG_PTR c), (a, b, c)) \
     X(C_SetOperationState, (CK_SESSION_HANDLE a, CK_BYTE_PTR b, CK_ULONG c, CK_OBJECT_HANDLE d, CK_OBJECT_HANDLE e), (a, b, c, d, e)) \
-    X(C_Login, (CK_SESSION_HANDLE a, CK_USER_TYPE b, CK_UTF8CHAR_PTR c, CK_ULONG d), (a, b, c, d)) \
     X(C_Logout, (CK_SESSION_HANDLE a), (a)) \
     X(C_CreateObject, (CK_SESSION_HANDLE a, CK_ATTRIBUTE_PTR b, CK_ULONG c, CK_OBJECT_HANDLE_PTR d), (a, b, c, d)) \
     X(C_CopyObject, (CK_SESSION_HANDLE a, CK_OBJECT_HANDLE b, CK_ATTRIBUTE_PTR c, CK_ULONG d, CK_OBJECT_HANDLE_PTR e), (a, b, c, d, e)) \
@@ -130,6 +133,7 @@ extern char **environ;
     X(C_GetAttributeValue) \
     X(C_GenerateKeyPair) \
     X(C_GenerateRandom) \
+    X(C_Login) \
     X(C_Sign) \
     X(C_SignUpdate) \
     X(C_SignFinal)
@@ -152,7 +156,7 @@ struct fail { int index; unsigned long nth; };
 
 static struct {
     unsigned long slow_generate_ms;
-    int extractable, error_after_generate, duplicate_label, short_random;
+    int extractable, error_after_generate, duplicate_label, short_random, no_so_login;
     struct fail fails[MAX_FAILS];
     int nfails;
 } config;
@@ -236,7 +240,7 @@ static int check_known_variables(void)
 {
     static const char *const known[] = {
         "MODULE", "SLOW_GENERATE_MS", "EXTRACTABLE", "ERROR_AFTER_GENERATE",
-        "DUPLICATE_LABEL", "FAIL", "SHORT_RANDOM",
+        "DUPLICATE_LABEL", "FAIL", "SHORT_RANDOM", "NO_SO_LOGIN",
     };
     for (char **e = environ; *e != NULL; e++) {
         if (strncmp(*e, PREFIX, strlen(PREFIX)) != 0)
@@ -266,7 +270,8 @@ static int read_config(void)
     if (parse_flag("ROOTCA_SHIM_EXTRACTABLE", &config.extractable) != 0 ||
         parse_flag("ROOTCA_SHIM_ERROR_AFTER_GENERATE", &config.error_after_generate) != 0 ||
         parse_flag("ROOTCA_SHIM_DUPLICATE_LABEL", &config.duplicate_label) != 0 ||
-        parse_flag("ROOTCA_SHIM_SHORT_RANDOM", &config.short_random) != 0)
+        parse_flag("ROOTCA_SHIM_SHORT_RANDOM", &config.short_random) != 0 ||
+        parse_flag("ROOTCA_SHIM_NO_SO_LOGIN", &config.no_so_login) != 0)
         return -1;
     return 0;
 }
@@ -401,6 +406,15 @@ static CK_RV shim_C_GenerateRandom(CK_SESSION_HANDLE session, CK_BYTE_PTR data, 
     if (rv == CKR_OK)
         memset(data + half, 0, len - half);
     return rv;
+}
+
+static CK_RV shim_C_Login(CK_SESSION_HANDLE session, CK_USER_TYPE user, CK_UTF8CHAR_PTR pin,
+                          CK_ULONG len)
+{
+    ENTER(C_Login);
+    if (config.no_so_login && user == CKU_SO)
+        return CKR_USER_TYPE_INVALID;
+    return real->C_Login(session, user, pin, len);
 }
 
 /* PKCS#11 says that an error from C_Sign, C_SignUpdate or C_SignFinal ends
