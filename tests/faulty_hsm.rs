@@ -527,6 +527,24 @@ fn no_so_login_refuses_the_security_officer_and_lets_the_user_in() {
     faulty::pkcs11_tool(&p, &[Fault::NoSoLogin], &["--list-objects"]).ok();
 }
 
+#[test]
+fn rfc_5649_key_wrap_is_offered_under_the_name_the_fault_gives() {
+    let p = Practice::new();
+    let listed = |faults: &[Fault]| {
+        let run = faulty::pkcs11_tool(&p, faults, &["--list-mechanisms"]);
+        run.ok();
+        let has = |name: &str| run.stdout.lines().any(|l| l.trim().starts_with(name));
+        (has("mechtype-0x210A"), has("mechtype-0x8000216F"))
+    };
+    assert_eq!(listed(&[]), (true, false), "SoftHSM's own name");
+    assert_eq!(
+        listed(&[Fault::CloudHsmKeyWrap]),
+        (false, true),
+        "CloudHSM's name"
+    );
+    assert_eq!(listed(&[Fault::NoKeyWrapPad]), (false, false), "neither");
+}
+
 // --- a misspelt fault ------------------------------------------------------
 
 #[test]

@@ -9,6 +9,7 @@
 
 mod common;
 
+use common::faulty::{self, Fault};
 use common::{MODULE, PIN, Practice, TOKEN, openssl, root_toml};
 
 const TARGET: &str = "target";
@@ -216,19 +217,8 @@ fn a_module_without_a_security_officer_login_is_refused_before_anything_is_wrapp
     // CloudHSM's PKCS#11 library has no SO login; the shim answers as it
     // would, in front of the real source token.
     let (p, fp) = rooms("g1", true);
-    let shim = common::faulty::module();
-    p.write(
-        "export.toml",
-        &export_toml("g1", &fp).replace(
-            &format!("module = \"{MODULE}\""),
-            &format!("module = \"{}\"", shim.display()),
-        ),
-    );
-    let run = common::faulty::rootca(
-        &p,
-        &[common::faulty::Fault::NoSoLogin],
-        &["run", "export.toml", "--yes"],
-    );
+    p.write("export.toml", &through_shim(&export_toml("g1", &fp)));
+    let run = faulty::rootca(&p, &[Fault::NoSoLogin], &["run", "export.toml", "--yes"]);
     assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
     for m in [
         "does not accept a PKCS#11 security officer login (CKR_USER_TYPE_INVALID)",
@@ -246,6 +236,74 @@ fn a_module_without_a_security_officer_login_is_refused_before_anything_is_wrapp
         1,
         "{}",
         keys.stdout
+    );
+}
+
+/// `toml` with its `[hsm] module` replaced by the faulty shim.
+fn through_shim(toml: &str) -> String {
+    toml.replace(
+        &format!("module = \"{MODULE}\""),
+        &format!("module = \"{}\"", faulty::module().display()),
+    )
+}
+
+#[test]
+fn the_key_moves_between_tokens_that_name_rfc_5649_as_cloudhsm_does() {
+    // CloudHSM Client SDK 5 has no CKM_AES_KEY_WRAP_PAD; the shim offers
+    // SoftHSM's RFC 5649 only under CloudHSM's vendor name, on both sides.
+    let (p, fp) = rooms("g1", true);
+    let cloudhsm = [Fault::CloudHsmKeyWrap];
+    p.write("export.toml", &through_shim(&export_toml("g1", &fp)));
+    let export = faulty::rootca(&p, &cloudhsm, &["run", "export.toml", "--yes"]);
+    export.ok();
+    p.write("unwrap.toml", &through_shim(&unwrap_toml("g1", "g1")));
+    let run = faulty::rootca(&p, &cloudhsm, &["run", "unwrap.toml", "--yes"]);
+    run.ok();
+    for m in [
+        "the token unwraps RFC 5649 as CKM_CLOUDHSM_AES_KEY_WRAP_ZERO_PAD",
+        "verified under the root certificate's key",
+    ] {
+        assert!(run.stdout.contains(m), "lacks {m:?}:\n{}", run.stdout);
+    }
+    for t in ["export", "unwrap"] {
+        let path = p.path().join(format!("move/{t}.transcript.jsonl"));
+        let transcript = std::fs::read_to_string(&path).unwrap();
+        assert!(
+            transcript.contains("\"aes_key_wrap\":\"CKM_CLOUDHSM_AES_KEY_WRAP_ZERO_PAD\""),
+            "{}:\n{transcript}",
+            path.display()
+        );
+    }
+    let private = on_target(&p, &["--list-objects", "--type", "privkey"]);
+    assert!(
+        private.stdout.contains("label:      g1"),
+        "{}",
+        private.stdout
+    );
+}
+
+#[test]
+fn a_target_without_rfc_5649_key_wrap_is_refused_before_anything_is_unwrapped() {
+    let (p, fp) = rooms("g1", true);
+    p.write("export.toml", &export_toml("g1", &fp));
+    p.rootca(&["run", "export.toml", "--yes"]).ok();
+    p.write("unwrap.toml", &through_shim(&unwrap_toml("g1", "g1")));
+    let run = faulty::rootca(&p, &[Fault::NoKeyWrapPad], &["run", "unwrap.toml", "--yes"]);
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains(
+            "token \"target\" cannot unwrap the key for a key move: it offers no AES key wrap with padding, RFC 5649"
+        ),
+        "{}",
+        run.stderr
+    );
+    // The target holds its transport key and nothing of the root's.
+    let target = on_target(&p, &["--list-objects"]);
+    assert!(target.stdout.contains("transport-g1"), "{}", target.stdout);
+    assert!(
+        !target.stdout.contains("label:      g1\n"),
+        "{}",
+        target.stdout
     );
 }
 

@@ -23,6 +23,7 @@ impl RejectsInput for HsmError {
             HsmError::LabelExists { .. }
                 | HsmError::TokenInUse { .. }
                 | HsmError::NoSecurityOfficer { .. }
+                | HsmError::MechanismMissing { .. }
         )
     }
 }

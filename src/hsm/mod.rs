@@ -18,7 +18,7 @@ use cryptoki::session::{Session, UserType};
 pub use keys::{KeyAttributes, KeyPair, Protection};
 pub use pin::{PinSource, SPLIT_PARTS};
 pub use uri::{TokenUri, key_uri, parse_token_uri};
-pub use wrap::{OaepHash, TRANSPORT_BITS, Trusted, Wrapped};
+pub use wrap::{KeyWrapPad, OaepHash, TRANSPORT_BITS, Trusted, Wrapped};
 
 #[derive(Debug, thiserror::Error)]
 pub enum HsmError {
@@ -94,6 +94,14 @@ pub enum HsmError {
         "token \"{token}\" does not accept a PKCS#11 security officer login ({code}), which export-key needs to mark the transport and wrapping keys trusted; nothing was wrapped. CloudHSM's PKCS#11 library has no such login: there the key moves with CloudHSM CLI's `key wrap rsa-aes` (docs/succession.md, \"SoftHSM 2.6 and CloudHSM\")"
     )]
     NoSecurityOfficer { token: String, code: &'static str },
+    #[error(
+        "token \"{token}\" cannot {operation} the key for a key move: it offers no {missing}; nothing was changed on it"
+    )]
+    MechanismMissing {
+        token: String,
+        operation: &'static str,
+        missing: &'static str,
+    },
     #[error("the HSM returned an unusable {what}: {reason}")]
     BadResponse { what: &'static str, reason: String },
     #[error("PKCS#11 call failed while {during}: {source}")]

@@ -8,12 +8,16 @@
 //! mechanism): an ephemeral AES-256 key wraps the private key with AES key
 //! wrap with padding (RFC 5649), and the transport key wraps the AES key
 //! with RSA-OAEP. The blob is the two, in that mechanism's order: the
-//! OAEP block first, the RFC 5649 block after it.
+//! OAEP block first, the RFC 5649 block after it. RFC 5649 goes by
+//! PKCS#11's CKM_AES_KEY_WRAP_PAD on SoftHSM and by the vendor name
+//! CKM_CLOUDHSM_AES_KEY_WRAP_ZERO_PAD on CloudHSM Client SDK 5, which has no
+//! CKM_AES_KEY_WRAP_PAD; each side uses the name its module offers.
 
 use const_oid::ObjectIdentifier;
 use const_oid::db::rfc5912;
 use cryptoki::error::{Error as CkError, RvError};
 use cryptoki::mechanism::rsa::{PkcsMgfType, PkcsOaepParams, PkcsOaepSource};
+use cryptoki::mechanism::vendor_defined::{CKM_VENDOR_DEFINED, VendorDefinedMechanism};
 use cryptoki::mechanism::{Mechanism, MechanismType};
 use cryptoki::object::{Attribute, KeyType, ObjectClass, ObjectHandle};
 use cryptoki::session::{Session, UserType};
@@ -55,6 +59,43 @@ impl OaepHash {
     }
 }
 
+/// RFC 5649 AES key wrap with padding, under the name the module gives it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyWrapPad {
+    /// CKM_AES_KEY_WRAP_PAD, PKCS#11's own (SoftHSM).
+    Standard,
+    /// CKM_CLOUDHSM_AES_KEY_WRAP_ZERO_PAD (CloudHSM Client SDK 5).
+    CloudHsm,
+}
+
+impl KeyWrapPad {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Standard => "CKM_AES_KEY_WRAP_PAD",
+            Self::CloudHsm => "CKM_CLOUDHSM_AES_KEY_WRAP_ZERO_PAD",
+        }
+    }
+
+    fn mechanism_type(self) -> Result<MechanismType, HsmError> {
+        match self {
+            Self::Standard => Ok(MechanismType::AES_KEY_WRAP_PAD),
+            // AWS's pkcs11t.h: CKM_VENDOR_DEFINED | 0x0000216F.
+            Self::CloudHsm => MechanismType::new_vendor_defined(CKM_VENDOR_DEFINED | 0x216F)
+                .map_err(call("naming CKM_CLOUDHSM_AES_KEY_WRAP_ZERO_PAD")),
+        }
+    }
+
+    fn mechanism(self) -> Result<Mechanism<'static>, HsmError> {
+        match self {
+            Self::Standard => Ok(Mechanism::AesKeyWrapPad),
+            Self::CloudHsm => Ok(Mechanism::VendorDefined(VendorDefinedMechanism::new::<()>(
+                self.mechanism_type()?,
+                None,
+            ))),
+        }
+    }
+}
+
 /// The wrapped key: the OAEP block of `oaep_len` octets, then the AES key
 /// wrap block.
 pub struct Wrapped {
@@ -70,9 +111,15 @@ pub struct Trusted {
     session: Session,
     transport: ObjectHandle,
     aes: ObjectHandle,
+    pad: KeyWrapPad,
 }
 
 impl Trusted {
+    /// The RFC 5649 mechanism the wrap will use.
+    pub fn key_wrap(&self) -> KeyWrapPad {
+        self.pad
+    }
+
     /// Destroys the trusted objects and closes their session; says how
     /// that went.
     pub fn close(self) -> String {
@@ -168,6 +215,37 @@ fn is_param_refusal(e: &CkError) -> bool {
 }
 
 impl Hsm {
+    /// The RFC 5649 key wrap the token offers to wrap (or unwrap) with,
+    /// once it is known to offer RSA-OAEP for the same; refused, naming
+    /// what is missing, when it lacks either.
+    pub fn key_wrap(&self, label: &str, unwrap: bool) -> Result<KeyWrapPad, HsmError> {
+        let slot = self.slot(label)?;
+        let offers = |mechanism: MechanismType| match self.ctx.get_mechanism_info(slot, mechanism) {
+            Ok(info) => Ok(if unwrap { info.unwrap() } else { info.wrap() }),
+            Err(CkError::Pkcs11(RvError::MechanismInvalid, _)) => Ok(false),
+            Err(e) => Err(HsmError::Call {
+                during: "reading the token's mechanisms",
+                source: e,
+            }),
+        };
+        let missing = |missing: &'static str| HsmError::MechanismMissing {
+            token: label.into(),
+            operation: if unwrap { "unwrap" } else { "wrap" },
+            missing,
+        };
+        if !offers(MechanismType::RSA_PKCS_OAEP)? {
+            return Err(missing("RSA-OAEP (CKM_RSA_PKCS_OAEP)"));
+        }
+        for pad in [KeyWrapPad::Standard, KeyWrapPad::CloudHsm] {
+            if offers(pad.mechanism_type()?)? {
+                return Ok(pad);
+            }
+        }
+        Err(missing(
+            "AES key wrap with padding, RFC 5649 (neither CKM_AES_KEY_WRAP_PAD nor CKM_CLOUDHSM_AES_KEY_WRAP_ZERO_PAD)",
+        ))
+    }
+
     /// As the token's security officer, puts the target's transport public
     /// key and a fresh AES-256 key on the token as trusted session objects,
     /// then logs out. The root key (CKA_WRAP_WITH_TRUSTED) can be wrapped
@@ -178,6 +256,9 @@ impl Hsm {
         so_pin: &PinSource,
         transport: &SubjectPublicKeyInfoOwned,
     ) -> Result<Trusted, HsmError> {
+        // Before anyone logs in: a token that cannot wrap is refused
+        // with nothing marked.
+        let pad = self.key_wrap(label, false)?;
         let slot = self.slot(label)?;
         let session = self
             .ctx
@@ -255,6 +336,7 @@ impl Hsm {
             session,
             transport,
             aes,
+            pad,
         })
     }
 }
@@ -288,7 +370,7 @@ impl Token {
             };
         let wrapped_key = self
             .session
-            .wrap_key(&Mechanism::AesKeyWrapPad, trusted.aes, key.private)
+            .wrap_key(&trusted.pad.mechanism()?, trusted.aes, key.private)
             .map_err(call("wrapping the root key under the AES key"))?;
         let oaep_len = wrapped_aes.len();
         let mut blob = wrapped_aes;
@@ -352,12 +434,14 @@ impl Token {
     pub fn unwrap_root_key(
         &self,
         transport: &KeyPair,
+        pad: KeyWrapPad,
         wrapped: &Wrapped,
         label: &str,
         spki: &SubjectPublicKeyInfoOwned,
         algorithm: KeyAlgorithm,
     ) -> Result<KeyPair, HsmError> {
         self.ensure_label_free(label)?;
+        let pad = pad.mechanism()?;
         let (oaep_block, key_block) = wrapped
             .blob
             .split_at(wrapped.oaep_len.min(wrapped.blob.len()));
@@ -387,7 +471,7 @@ impl Token {
             KeyFamily::Ec => KeyType::EC,
         };
         let private = self.session.unwrap_key(
-            &Mechanism::AesKeyWrapPad,
+            &pad,
             aes,
             key_block,
             &[

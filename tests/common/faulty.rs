@@ -16,7 +16,7 @@ use super::{MODULE, PIN, Practice, Run, TOKEN};
 
 /// Every variable the shim reads; `apply` clears them all first, so that
 /// nothing leaks in from the environment the tests run in.
-pub const VARIABLES: [&str; 8] = [
+pub const VARIABLES: [&str; 10] = [
     "ROOTCA_SHIM_MODULE",
     "ROOTCA_SHIM_SLOW_GENERATE_MS",
     "ROOTCA_SHIM_EXTRACTABLE",
@@ -25,6 +25,8 @@ pub const VARIABLES: [&str; 8] = [
     "ROOTCA_SHIM_FAIL",
     "ROOTCA_SHIM_SHORT_RANDOM",
     "ROOTCA_SHIM_NO_SO_LOGIN",
+    "ROOTCA_SHIM_CLOUDHSM_KEY_WRAP",
+    "ROOTCA_SHIM_NO_KEY_WRAP_PAD",
 ];
 
 /// One misbehaviour of the shim.
@@ -50,6 +52,11 @@ pub enum Fault {
     /// C_Login as the security officer returns CKR_USER_TYPE_INVALID, as
     /// on a module without that role (CloudHSM's PKCS#11 library).
     NoSoLogin,
+    /// RFC 5649 key wrap is offered as CloudHSM Client SDK 5 names it,
+    /// CKM_CLOUDHSM_AES_KEY_WRAP_ZERO_PAD, and not as CKM_AES_KEY_WRAP_PAD.
+    CloudHsmKeyWrap,
+    /// No RFC 5649 key wrap under either name.
+    NoKeyWrapPad,
     /// The real module behind the shim (default: SoftHSM's).
     Module(PathBuf),
 }
@@ -93,6 +100,8 @@ pub fn env(faults: &[Fault]) -> Vec<(&'static str, String)> {
             Fault::Fail(name, n) => fails.push(format!("{name}:{n}")),
             Fault::ShortRandom => vars.push(("ROOTCA_SHIM_SHORT_RANDOM", "1".into())),
             Fault::NoSoLogin => vars.push(("ROOTCA_SHIM_NO_SO_LOGIN", "1".into())),
+            Fault::CloudHsmKeyWrap => vars.push(("ROOTCA_SHIM_CLOUDHSM_KEY_WRAP", "1".into())),
+            Fault::NoKeyWrapPad => vars.push(("ROOTCA_SHIM_NO_KEY_WRAP_PAD", "1".into())),
             Fault::Module(path) => vars.push(("ROOTCA_SHIM_MODULE", path.display().to_string())),
         }
     }

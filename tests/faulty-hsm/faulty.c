@@ -36,6 +36,15 @@
  *                                   CKR_USER_TYPE_INVALID without reaching
  *                                   the real module, as a module without a
  *                                   security officer role (CloudHSM's) does
+ *   ROOTCA_SHIM_CLOUDHSM_KEY_WRAP=1 RFC 5649 key wrap goes by CloudHSM Client
+ *                                   SDK 5's name: the mechanism list, its
+ *                                   info, C_WrapKey and C_UnwrapKey know
+ *                                   CKM_CLOUDHSM_AES_KEY_WRAP_ZERO_PAD
+ *                                   (0x8000216F) and pass it to the real
+ *                                   module as CKM_AES_KEY_WRAP_PAD, which
+ *                                   they refuse (CKR_MECHANISM_INVALID)
+ *   ROOTCA_SHIM_NO_KEY_WRAP_PAD=1   neither name is offered: the module has
+ *                                   no RFC 5649 key wrap
  *
  * A flag is on with "1" and off when unset, empty or "0". Any other value,
  * an unknown function name, an N below 1, or an unknown ROOTCA_SHIM_*
@@ -73,8 +82,6 @@ extern char **environ;
     X(C_GetSlotList, (CK_BBOOL a, CK_SLOT_ID_PTR b, CK_ULONG_PTR c), (a, b, c)) \
     X(C_GetSlotInfo, (CK_SLOT_ID a, CK_SLOT_INFO_PTR b), (a, b)) \
     X(C_GetTokenInfo, (CK_SLOT_ID a, CK_TOKEN_INFO_PTR b), (a, b)) \
-    X(C_GetMechanismList, (CK_SLOT_ID a, CK_MECHANISM_TYPE_PTR b, CK_ULONG_PTR c), (a, b, c)) \
-    X(C_GetMechanismInfo, (CK_SLOT_ID a, CK_MECHANISM_TYPE b, CK_MECHANISM_INFO_PTR c), (a, b, c)) \
     X(C_InitToken, (CK_SLOT_ID a, CK_UTF8CHAR_PTR b, CK_ULONG c, CK_UTF8CHAR_PTR d), (a, b, c, d)) \
     X(C_InitPIN, (CK_SESSION_HANDLE a, CK_UTF8CHAR_PTR b, CK_ULONG c), (a, b, c)) \
     X(C_SetPIN, (CK_SESSION_HANDLE a, CK_UTF8CHAR_PTR b, CK_ULONG c, CK_UTF8CHAR_PTR d, CK_ULONG e), (a, b, c, d, e)) \
@@ -120,8 +127,6 @@ extern char **environ;
     X(C_SignEncryptUpdate, (CK_SESSION_HANDLE a, CK_BYTE_PTR b, CK_ULONG c, CK_BYTE_PTR d, CK_ULONG_PTR e), (a, b, c, d, e)) \
     X(C_DecryptVerifyUpdate, (CK_SESSION_HANDLE a, CK_BYTE_PTR b, CK_ULONG c, CK_BYTE_PTR d, CK_ULONG_PTR e), (a, b, c, d, e)) \
     X(C_GenerateKey, (CK_SESSION_HANDLE a, CK_MECHANISM_PTR b, CK_ATTRIBUTE_PTR c, CK_ULONG d, CK_OBJECT_HANDLE_PTR e), (a, b, c, d, e)) \
-    X(C_WrapKey, (CK_SESSION_HANDLE a, CK_MECHANISM_PTR b, CK_OBJECT_HANDLE c, CK_OBJECT_HANDLE d, CK_BYTE_PTR e, CK_ULONG_PTR f), (a, b, c, d, e, f)) \
-    X(C_UnwrapKey, (CK_SESSION_HANDLE a, CK_MECHANISM_PTR b, CK_OBJECT_HANDLE c, CK_BYTE_PTR d, CK_ULONG e, CK_ATTRIBUTE_PTR f, CK_ULONG g, CK_OBJECT_HANDLE_PTR h), (a, b, c, d, e, f, g, h)) \
     X(C_DeriveKey, (CK_SESSION_HANDLE a, CK_MECHANISM_PTR b, CK_OBJECT_HANDLE c, CK_ATTRIBUTE_PTR d, CK_ULONG e, CK_OBJECT_HANDLE_PTR f), (a, b, c, d, e, f)) \
     X(C_SeedRandom, (CK_SESSION_HANDLE a, CK_BYTE_PTR b, CK_ULONG c), (a, b, c)) \
     X(C_GetFunctionStatus, (CK_SESSION_HANDLE a), (a)) \
@@ -134,6 +139,10 @@ extern char **environ;
     X(C_GenerateKeyPair) \
     X(C_GenerateRandom) \
     X(C_Login) \
+    X(C_GetMechanismList) \
+    X(C_GetMechanismInfo) \
+    X(C_WrapKey) \
+    X(C_UnwrapKey) \
     X(C_Sign) \
     X(C_SignUpdate) \
     X(C_SignFinal)
@@ -156,7 +165,8 @@ struct fail { int index; unsigned long nth; };
 
 static struct {
     unsigned long slow_generate_ms;
-    int extractable, error_after_generate, duplicate_label, short_random, no_so_login;
+    int extractable, error_after_generate, duplicate_label, short_random, no_so_login,
+        cloudhsm_key_wrap, no_key_wrap_pad;
     struct fail fails[MAX_FAILS];
     int nfails;
 } config;
@@ -241,6 +251,7 @@ static int check_known_variables(void)
     static const char *const known[] = {
         "MODULE", "SLOW_GENERATE_MS", "EXTRACTABLE", "ERROR_AFTER_GENERATE",
         "DUPLICATE_LABEL", "FAIL", "SHORT_RANDOM", "NO_SO_LOGIN",
+        "CLOUDHSM_KEY_WRAP", "NO_KEY_WRAP_PAD",
     };
     for (char **e = environ; *e != NULL; e++) {
         if (strncmp(*e, PREFIX, strlen(PREFIX)) != 0)
@@ -271,7 +282,9 @@ static int read_config(void)
         parse_flag("ROOTCA_SHIM_ERROR_AFTER_GENERATE", &config.error_after_generate) != 0 ||
         parse_flag("ROOTCA_SHIM_DUPLICATE_LABEL", &config.duplicate_label) != 0 ||
         parse_flag("ROOTCA_SHIM_SHORT_RANDOM", &config.short_random) != 0 ||
-        parse_flag("ROOTCA_SHIM_NO_SO_LOGIN", &config.no_so_login) != 0)
+        parse_flag("ROOTCA_SHIM_NO_SO_LOGIN", &config.no_so_login) != 0 ||
+        parse_flag("ROOTCA_SHIM_CLOUDHSM_KEY_WRAP", &config.cloudhsm_key_wrap) != 0 ||
+        parse_flag("ROOTCA_SHIM_NO_KEY_WRAP_PAD", &config.no_key_wrap_pad) != 0)
         return -1;
     return 0;
 }
@@ -415,6 +428,103 @@ static CK_RV shim_C_Login(CK_SESSION_HANDLE session, CK_USER_TYPE user, CK_UTF8C
     if (config.no_so_login && user == CKU_SO)
         return CKR_USER_TYPE_INVALID;
     return real->C_Login(session, user, pin, len);
+}
+
+/* RFC 5649 key wrap under the name CloudHSM Client SDK 5 gives it. */
+#define CKM_CLOUDHSM_AES_KEY_WRAP_ZERO_PAD (CKM_VENDOR_DEFINED | 0x216FUL)
+
+/* The name the caller sees for the real module's mechanism `type`, or
+ * CKR_MECHANISM_INVALID's cue (0) when the shim hides it. */
+static CK_MECHANISM_TYPE shown(CK_MECHANISM_TYPE type)
+{
+    if (type != CKM_AES_KEY_WRAP_PAD)
+        return type;
+    if (config.no_key_wrap_pad)
+        return 0;
+    return config.cloudhsm_key_wrap ? CKM_CLOUDHSM_AES_KEY_WRAP_ZERO_PAD : type;
+}
+
+/* The real module's mechanism for the caller's `type`; 0 when hidden. */
+static CK_MECHANISM_TYPE real_type(CK_MECHANISM_TYPE type)
+{
+    if (config.no_key_wrap_pad &&
+        (type == CKM_AES_KEY_WRAP_PAD || type == CKM_CLOUDHSM_AES_KEY_WRAP_ZERO_PAD))
+        return 0;
+    if (config.cloudhsm_key_wrap && type == CKM_AES_KEY_WRAP_PAD)
+        return 0;
+    if (config.cloudhsm_key_wrap && type == CKM_CLOUDHSM_AES_KEY_WRAP_ZERO_PAD)
+        return CKM_AES_KEY_WRAP_PAD;
+    return type;
+}
+
+static CK_RV shim_C_GetMechanismList(CK_SLOT_ID slot, CK_MECHANISM_TYPE_PTR list,
+                                     CK_ULONG_PTR count)
+{
+    ENTER(C_GetMechanismList);
+    if (!config.cloudhsm_key_wrap && !config.no_key_wrap_pad)
+        return real->C_GetMechanismList(slot, list, count);
+    if (count == NULL)
+        return CKR_ARGUMENTS_BAD;
+    CK_ULONG n = 0;
+    CK_RV rv = real->C_GetMechanismList(slot, NULL, &n);
+    if (rv != CKR_OK)
+        return rv;
+    CK_MECHANISM_TYPE *all = calloc(n > 0 ? n : 1, sizeof *all);
+    if (all == NULL)
+        return CKR_HOST_MEMORY;
+    rv = real->C_GetMechanismList(slot, all, &n);
+    CK_ULONG kept = 0;
+    for (CK_ULONG i = 0; rv == CKR_OK && i < n; i++)
+        if (shown(all[i]) != 0)
+            all[kept++] = shown(all[i]);
+    if (rv == CKR_OK && list != NULL && *count < kept)
+        rv = CKR_BUFFER_TOO_SMALL;
+    else if (rv == CKR_OK && list != NULL)
+        memcpy(list, all, kept * sizeof *all);
+    if (rv == CKR_OK || rv == CKR_BUFFER_TOO_SMALL)
+        *count = kept;
+    free(all);
+    return rv;
+}
+
+static CK_RV shim_C_GetMechanismInfo(CK_SLOT_ID slot, CK_MECHANISM_TYPE type,
+                                     CK_MECHANISM_INFO_PTR info)
+{
+    ENTER(C_GetMechanismInfo);
+    CK_MECHANISM_TYPE real_mech = real_type(type);
+    if (real_mech == 0)
+        return CKR_MECHANISM_INVALID;
+    return real->C_GetMechanismInfo(slot, real_mech, info);
+}
+
+static CK_RV shim_C_WrapKey(CK_SESSION_HANDLE session, CK_MECHANISM_PTR mechanism,
+                            CK_OBJECT_HANDLE wrapping, CK_OBJECT_HANDLE key,
+                            CK_BYTE_PTR wrapped, CK_ULONG_PTR wrapped_len)
+{
+    ENTER(C_WrapKey);
+    if (mechanism == NULL)
+        return real->C_WrapKey(session, mechanism, wrapping, key, wrapped, wrapped_len);
+    CK_MECHANISM m = *mechanism;
+    m.mechanism = real_type(mechanism->mechanism);
+    if (m.mechanism == 0)
+        return CKR_MECHANISM_INVALID;
+    return real->C_WrapKey(session, &m, wrapping, key, wrapped, wrapped_len);
+}
+
+static CK_RV shim_C_UnwrapKey(CK_SESSION_HANDLE session, CK_MECHANISM_PTR mechanism,
+                              CK_OBJECT_HANDLE unwrapping, CK_BYTE_PTR wrapped,
+                              CK_ULONG wrapped_len, CK_ATTRIBUTE_PTR templ, CK_ULONG count,
+                              CK_OBJECT_HANDLE_PTR key)
+{
+    ENTER(C_UnwrapKey);
+    if (mechanism == NULL)
+        return real->C_UnwrapKey(session, mechanism, unwrapping, wrapped, wrapped_len, templ,
+                                 count, key);
+    CK_MECHANISM m = *mechanism;
+    m.mechanism = real_type(mechanism->mechanism);
+    if (m.mechanism == 0)
+        return CKR_MECHANISM_INVALID;
+    return real->C_UnwrapKey(session, &m, unwrapping, wrapped, wrapped_len, templ, count, key);
 }
 
 /* PKCS#11 says that an error from C_Sign, C_SignUpdate or C_SignFinal ends

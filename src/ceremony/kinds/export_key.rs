@@ -246,6 +246,7 @@ impl Kind for ExportKeyCeremony {
                     "transport public key (from {}): SHA-256 {transport}",
                     self.transport_path.display()
                 ),
+                "before the officer logs in, the token must offer RSA-OAEP and AES key wrap with padding (RFC 5649: CKM_AES_KEY_WRAP_PAD, or CloudHSM's CKM_CLOUDHSM_AES_KEY_WRAP_ZERO_PAD) to wrap with".into(),
                 format!("security officer PIN: {}", self.so_pin.describe()),
                 "the transport key and an ephemeral AES-256 key are put on the token as trusted session objects, for this export only; the officer logs out at once".into(),
             ])
@@ -347,6 +348,7 @@ impl ExportKeyCeremony {
             )));
         }
         let wrapped = session.token.wrap_for_transport(&trusted, &key.key);
+        let pad = trusted.key_wrap();
         let closed = trusted.close();
         let wrapped = wrapped?;
         Ok(Done::new(wrapped)
@@ -355,6 +357,7 @@ impl ExportKeyCeremony {
                 "label": key.key.label,
                 "protection": attributes.protection(),
                 "construction": key_move::CONSTRUCTION,
+                "aes_key_wrap": pad.name(),
             })))
     }
 

@@ -20,7 +20,7 @@ use crate::ceremony::steps::Done;
 use crate::ceremony::steps::certificate::{self, Artifact};
 use crate::ceremony::steps::token::{self, KeyInUse, Session};
 use crate::ceremony::{CeremonyError, HsmSpec, Kind, Run, Step};
-use crate::hsm::{KeyPair, Protection, Wrapped};
+use crate::hsm::{KeyPair, KeyWrapPad, Protection, Wrapped};
 use crate::output::key_move::Manifest;
 use crate::output::sha256_hex;
 use crate::profile::algorithm::KeyAlgorithm;
@@ -346,6 +346,7 @@ impl Kind for ImportKeyCeremony {
                             "its public key must be the one the manifest names: SHA-256 {}",
                             manifest.target.transport_public_key_sha256
                         ),
+                        "the token must offer RSA-OAEP and AES key wrap with padding (RFC 5649: CKM_AES_KEY_WRAP_PAD, or CloudHSM's CKM_CLOUDHSM_AES_KEY_WRAP_ZERO_PAD) to unwrap with".into(),
                     ]),
                 Step::new(UNWRAP, "Unwrap the root key and prove it is the root certificate's")
                     .details(vec![
@@ -404,7 +405,7 @@ impl Kind for ImportKeyCeremony {
                 algorithm,
                 ..
             } => {
-                let transport =
+                let (transport, pad) =
                     r.step(FIND_TRANSPORT, || self.find_transport(&session, manifest))?;
                 r.step(UNWRAP, || {
                     let wrapped = Wrapped {
@@ -412,7 +413,9 @@ impl Kind for ImportKeyCeremony {
                         oaep_len: manifest.wrapping.oaep_block_octets,
                         oaep: manifest.wrapping.oaep,
                     };
-                    unwrap(&session, &transport, &wrapped, root_label, root, *algorithm)
+                    unwrap(
+                        &session, &transport, pad, &wrapped, root_label, root, *algorithm,
+                    )
                 })?;
                 r.step(DESTROY_TRANSPORT, || {
                     let destroyed = session.token.destroy(&transport, "the transport key pair");
@@ -459,7 +462,8 @@ impl ImportKeyCeremony {
         &self,
         session: &Session,
         manifest: &Manifest,
-    ) -> Result<Done<KeyPair>, StepError> {
+    ) -> Result<Done<(KeyPair, KeyWrapPad)>, StepError> {
+        let pad = session.key_wrap_for_unwrap()?;
         let pair = session.token.find_key(&self.transport_label)?;
         let spki = session.token.public_key(&pair)?;
         let (hex, groups) = token::spki_sha256(&spki)?;
@@ -471,18 +475,25 @@ impl ImportKeyCeremony {
                 manifest.target.name
             )));
         }
-        Ok(Done::new(pair)
-            .say(vec![format!(
-                "found the transport key \"{}\"; it is the one the key was wrapped for (SHA-256 {groups})",
-                self.transport_label
-            )])
-            .details(serde_json::json!({ "transport_public_key_sha256": hex })))
+        Ok(Done::new((pair, pad))
+            .say(vec![
+                format!(
+                    "found the transport key \"{}\"; it is the one the key was wrapped for (SHA-256 {groups})",
+                    self.transport_label
+                ),
+                format!("the token unwraps RFC 5649 as {}", pad.name()),
+            ])
+            .details(serde_json::json!({
+                "transport_public_key_sha256": hex,
+                "aes_key_wrap": pad.name(),
+            })))
     }
 }
 
 fn unwrap(
     session: &Session,
     transport: &KeyPair,
+    pad: KeyWrapPad,
     wrapped: &Wrapped,
     label: &str,
     root: &Certificate,
@@ -490,7 +501,7 @@ fn unwrap(
 ) -> Result<Done<()>, StepError> {
     let token = &session.token;
     let spki = root.tbs_certificate().subject_public_key_info();
-    let key = token.unwrap_root_key(transport, wrapped, label, spki, algorithm)?;
+    let key = token.unwrap_root_key(transport, pad, wrapped, label, spki, algorithm)?;
     let attributes = match token.check_attributes(&key, Some(Protection::Imported)) {
         Ok(a) => a,
         Err(e) => {

@@ -29,6 +29,13 @@ pub struct Session {
     pub token: Token,
 }
 
+impl Session {
+    /// The RFC 5649 key wrap this token offers for unwrapping a moved key.
+    pub fn key_wrap_for_unwrap(&self) -> Result<crate::hsm::KeyWrapPad, StepError> {
+        Ok(self.hsm.key_wrap(self.token.label(), true)?)
+    }
+}
+
 /// A key on the token with its public half as the HSM reports it.
 pub struct KeyInUse {
     pub key: KeyPair,
