@@ -543,6 +543,23 @@ fn rfc_5649_key_wrap_is_offered_under_the_name_the_fault_gives() {
         "CloudHSM's name"
     );
     assert_eq!(listed(&[Fault::NoKeyWrapPad]), (false, false), "neither");
+    // The other mechanisms stay as SoftHSM lists them, the first of all
+    // (CKM_RSA_PKCS_KEY_PAIR_GEN, 0) included.
+    for faults in [[Fault::CloudHsmKeyWrap], [Fault::NoKeyWrapPad]] {
+        let run = faulty::pkcs11_tool(&p, &faults, &["--list-mechanisms"]);
+        for name in [
+            "RSA-PKCS-KEY-PAIR-GEN",
+            "RSA-PKCS-OAEP",
+            "ECDSA",
+            "AES-KEY-WRAP,",
+        ] {
+            assert!(
+                run.stdout.contains(name),
+                "{faults:?} hides {name}:\n{}",
+                run.stdout
+            );
+        }
+    }
 }
 
 // --- a misspelt fault ------------------------------------------------------

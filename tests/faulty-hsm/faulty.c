@@ -433,25 +433,29 @@ static CK_RV shim_C_Login(CK_SESSION_HANDLE session, CK_USER_TYPE user, CK_UTF8C
 /* RFC 5649 key wrap under the name CloudHSM Client SDK 5 gives it. */
 #define CKM_CLOUDHSM_AES_KEY_WRAP_ZERO_PAD (CKM_VENDOR_DEFINED | 0x216FUL)
 
+/* What shown() and real_type() answer for a mechanism the shim hides. Not
+ * 0: that is CKM_RSA_PKCS_KEY_PAIR_GEN. */
+#define HIDDEN ((CK_MECHANISM_TYPE)CK_UNAVAILABLE_INFORMATION)
+
 /* The name the caller sees for the real module's mechanism `type`, or
- * CKR_MECHANISM_INVALID's cue (0) when the shim hides it. */
+ * HIDDEN. */
 static CK_MECHANISM_TYPE shown(CK_MECHANISM_TYPE type)
 {
     if (type != CKM_AES_KEY_WRAP_PAD)
         return type;
     if (config.no_key_wrap_pad)
-        return 0;
+        return HIDDEN;
     return config.cloudhsm_key_wrap ? CKM_CLOUDHSM_AES_KEY_WRAP_ZERO_PAD : type;
 }
 
-/* The real module's mechanism for the caller's `type`; 0 when hidden. */
+/* The real module's mechanism for the caller's `type`, or HIDDEN. */
 static CK_MECHANISM_TYPE real_type(CK_MECHANISM_TYPE type)
 {
     if (config.no_key_wrap_pad &&
         (type == CKM_AES_KEY_WRAP_PAD || type == CKM_CLOUDHSM_AES_KEY_WRAP_ZERO_PAD))
-        return 0;
+        return HIDDEN;
     if (config.cloudhsm_key_wrap && type == CKM_AES_KEY_WRAP_PAD)
-        return 0;
+        return HIDDEN;
     if (config.cloudhsm_key_wrap && type == CKM_CLOUDHSM_AES_KEY_WRAP_ZERO_PAD)
         return CKM_AES_KEY_WRAP_PAD;
     return type;
@@ -475,7 +479,7 @@ static CK_RV shim_C_GetMechanismList(CK_SLOT_ID slot, CK_MECHANISM_TYPE_PTR list
     rv = real->C_GetMechanismList(slot, all, &n);
     CK_ULONG kept = 0;
     for (CK_ULONG i = 0; rv == CKR_OK && i < n; i++)
-        if (shown(all[i]) != 0)
+        if (shown(all[i]) != HIDDEN)
             all[kept++] = shown(all[i]);
     if (rv == CKR_OK && list != NULL && *count < kept)
         rv = CKR_BUFFER_TOO_SMALL;
@@ -492,7 +496,7 @@ static CK_RV shim_C_GetMechanismInfo(CK_SLOT_ID slot, CK_MECHANISM_TYPE type,
 {
     ENTER(C_GetMechanismInfo);
     CK_MECHANISM_TYPE real_mech = real_type(type);
-    if (real_mech == 0)
+    if (real_mech == HIDDEN)
         return CKR_MECHANISM_INVALID;
     return real->C_GetMechanismInfo(slot, real_mech, info);
 }
@@ -506,7 +510,7 @@ static CK_RV shim_C_WrapKey(CK_SESSION_HANDLE session, CK_MECHANISM_PTR mechanis
         return real->C_WrapKey(session, mechanism, wrapping, key, wrapped, wrapped_len);
     CK_MECHANISM m = *mechanism;
     m.mechanism = real_type(mechanism->mechanism);
-    if (m.mechanism == 0)
+    if (m.mechanism == HIDDEN)
         return CKR_MECHANISM_INVALID;
     return real->C_WrapKey(session, &m, wrapping, key, wrapped, wrapped_len);
 }
@@ -522,7 +526,7 @@ static CK_RV shim_C_UnwrapKey(CK_SESSION_HANDLE session, CK_MECHANISM_PTR mechan
                                  count, key);
     CK_MECHANISM m = *mechanism;
     m.mechanism = real_type(mechanism->mechanism);
-    if (m.mechanism == 0)
+    if (m.mechanism == HIDDEN)
         return CKR_MECHANISM_INVALID;
     return real->C_UnwrapKey(session, &m, unwrapping, wrapped, wrapped_len, templ, count, key);
 }
