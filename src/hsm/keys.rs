@@ -64,9 +64,7 @@ impl Protection {
             }
         }
     }
-}
 
-impl Protection {
     /// Only what sets this protection apart, for a refusal that compares two.
     fn difference(self) -> &'static str {
         match self {

@@ -219,7 +219,15 @@ impl Hsm {
     /// once it is known to offer RSA-OAEP for the same; refused, naming
     /// what is missing, when it lacks either.
     pub fn key_wrap(&self, label: &str, unwrap: bool) -> Result<KeyWrapPad, HsmError> {
-        let slot = self.slot(label)?;
+        self.key_wrap_at(self.slot(label)?, label, unwrap)
+    }
+
+    fn key_wrap_at(
+        &self,
+        slot: cryptoki::slot::Slot,
+        label: &str,
+        unwrap: bool,
+    ) -> Result<KeyWrapPad, HsmError> {
         let offers = |mechanism: MechanismType| match self.ctx.get_mechanism_info(slot, mechanism) {
             Ok(info) => Ok(if unwrap { info.unwrap() } else { info.wrap() }),
             Err(CkError::Pkcs11(RvError::MechanismInvalid, _)) => Ok(false),
@@ -256,10 +264,10 @@ impl Hsm {
         so_pin: &PinSource,
         transport: &SubjectPublicKeyInfoOwned,
     ) -> Result<Trusted, HsmError> {
+        let slot = self.slot(label)?;
         // Before anyone logs in: a token that cannot wrap is refused
         // with nothing marked.
-        let pad = self.key_wrap(label, false)?;
-        let slot = self.slot(label)?;
+        let pad = self.key_wrap_at(slot, label, false)?;
         let session = self
             .ctx
             .open_rw_session(slot)
