@@ -308,6 +308,33 @@ fn a_target_without_rfc_5649_key_wrap_is_refused_before_anything_is_unwrapped() 
 }
 
 #[test]
+fn a_source_without_rfc_5649_key_wrap_is_refused_before_the_security_officer_logs_in() {
+    let (p, fp) = rooms("g1", true);
+    p.write("export.toml", &through_shim(&export_toml("g1", &fp)));
+    // C_Login as the SO would fail too: the check must come first.
+    let run = faulty::rootca(
+        &p,
+        &[Fault::NoKeyWrapPad, Fault::NoSoLogin],
+        &["run", "export.toml", "--yes"],
+    );
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains(
+            "token \"root-ca\" cannot wrap the key for a key move: it offers no AES key wrap with padding, RFC 5649"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        !run.stderr.contains("security officer login"),
+        "{}",
+        run.stderr
+    );
+    assert!(!p.path().join("move/g1.wrapped").exists());
+    assert!(!p.path().join("move/g1.manifest.json").exists());
+}
+
+#[test]
 fn a_wrapped_key_that_is_not_the_root_certificates_is_refused_and_removed() {
     let (p, fp) = rooms("g1", true);
     // A second portable root on the source, exported instead of G1 …
